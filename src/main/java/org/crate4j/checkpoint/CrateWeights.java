@@ -1,0 +1,181 @@
+package org.crate4j.checkpoint;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.crate4j.CrateException;
+import org.crate4j.engine.Torch;
+import org.crate4j.model.Crate;
+import org.crate4j.model.CrateConfig;
+import org.crate4j.model.Pooling;
+import org.crate4j.model.Presets;
+
+/** Loads and saves CRATE classifier weights: the reference's checkpoints and our safetensors. */
+public final class CrateWeights {
+    public static final String FORMAT = "crate4j-classifier";
+    private static final String HEAD = "mlp_head.";
+
+    private CrateWeights() {}
+
+    /**
+     * How to read a weights file.
+     *
+     * @param preset   the preset the user named (or null): supplies heads, channels, pooling
+     * @param heads    heads given explicitly (0: infer)
+     * @param noHead   drop {@code mlp_head.*} and keep the freshly initialised head (fine-tuning)
+     * @param classes  with noHead, the new class count (0: the preset's or the file's)
+     */
+    public record Options(String preset, int heads, boolean noHead, int classes, Pooling pool) {
+        public static Options defaults() {
+            return new Options(null, 0, false, 0, null);
+        }
+    }
+
+    public static Crate load(Path path, Options opt) {
+        WeightsFile file = WeightsFile.read(path);
+        CrateConfig config = configFor(file, opt);
+        Map<String, RawTensor> tensors = new LinkedHashMap<>(file.tensors());
+        Map<String, long[]> expected = new LinkedHashMap<>(config.parameterShapes());
+        if (opt.noHead()) {
+            tensors.keySet().removeIf(k -> k.startsWith(HEAD));
+            expected.keySet().removeIf(k -> k.startsWith(HEAD));
+        }
+        Map<String, long[]> found = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> found.put(k, v.shape()));
+        StateDictCheck.requireExact(path.toString(), expected, found, headsHint(config));
+        Crate model = Crate.create(config);
+        Map<String, Tensor> values = new LinkedHashMap<>();
+        for (String name : config.parameterShapes().keySet()) {
+            RawTensor raw = tensors.get(name);
+            values.put(name, raw == null ? model.parameters().get(name) : Torch.fromFloats(raw.toFloats(), raw.shape()));
+        }
+        return Crate.fromTensors(config, values);
+    }
+
+    /** The architecture: our metadata when present, else inferred from the tensor shapes. */
+    public static CrateConfig configFor(WeightsFile file, Options opt) {
+        String json = file.metadata().get("config");
+        if (json != null && FORMAT.equals(file.metadata().get("format"))) {
+            CrateConfig c = ConfigJson.fromJson(json);
+            return opt.noHead() && opt.classes() > 0 ? c.withClasses(opt.classes()) : c;
+        }
+        return infer(file.path().toString(), file.shapes(), opt);
+    }
+
+    /**
+     * Reads d, L, P, the token count and the classes off the shapes; heads come from the flag,
+     * the named preset, or the one preset of the same width and depth.
+     */
+    public static CrateConfig infer(String source, Map<String, long[]> shapes, Options opt) {
+        long[] cls = need(source, shapes, "cls_token", 3);
+        long[] pos = need(source, shapes, "pos_embedding", 3);
+        long[] ln = need(source, shapes, "to_patch_embedding.1.weight", 1);
+        long[] qkv = need(source, shapes, "transformer.layers.0.0.fn.qkv.weight", 2);
+        int dim = (int) cls[2];
+        int depth = 0;
+        while (shapes.containsKey("transformer.layers." + depth + ".0.fn.qkv.weight")) {
+            depth++;
+        }
+        CrateConfig hint = opt.preset() == null ? null : Presets.get(opt.preset());
+        int channels = hint != null ? hint.channels() : 3;
+        int patch = patchFrom((int) ln[0], channels);
+        if (patch < 0 && hint == null) {
+            channels = 1;
+            patch = patchFrom((int) ln[0], 1);
+        }
+        if (patch < 0) {
+            throw new CrateException(source + ": to_patch_embedding.1.weight has " + ln[0] + " entries, which is not "
+                    + channels + "·P² for any patch size P");
+        }
+        int patches = (int) pos[1] - 1;
+        int[] grid = grid(patches, hint, patch);
+        if (grid == null) {
+            throw new CrateException(source + ": pos_embedding has " + patches + " patch positions, which is not a square grid: "
+                    + "pass --model with the image size it was trained at");
+        }
+        int inner = (int) qkv[0];
+        int heads = headsFor(source, shapes, opt, hint, dim, depth, inner);
+        int classes = shapes.containsKey("mlp_head.1.weight") ? (int) shapes.get("mlp_head.1.weight")[0]
+                : hint != null ? hint.numClasses() : 1000;
+        if (opt.noHead() && opt.classes() > 0) {
+            classes = opt.classes();
+        }
+        Pooling pool = opt.pool() != null ? opt.pool() : hint != null ? hint.pool() : Pooling.CLS;
+        CrateConfig base = hint != null ? hint : CrateConfig.of(grid[0] * patch, patch, channels, classes, dim, depth, 1);
+        return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, classes, dim, depth, heads,
+                inner / heads, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout());
+    }
+
+    private static int headsFor(String source, Map<String, long[]> shapes, Options opt, CrateConfig hint, int dim, int depth, int inner) {
+        int heads = opt.heads();
+        if (heads <= 0 && hint != null && hint.dim() == dim && hint.innerDim() == inner) {
+            heads = hint.heads();
+        }
+        if (heads <= 0 && !shapes.containsKey("transformer.layers.0.0.fn.to_out.0.weight") && inner == dim) {
+            heads = 1; // the reference drops the output projection only for one full-width head
+        }
+        if (heads <= 0) {
+            for (CrateConfig p : Presets.all().values()) {
+                if (p.dim() == dim && p.depth() == depth && p.innerDim() == inner) {
+                    heads = p.heads();
+                    break;
+                }
+            }
+        }
+        if (heads <= 0) {
+            throw new CrateException(source + ": heads cannot be read off the shapes (width " + dim + ", depth " + depth
+                    + "): pass --heads H or a matching --model preset");
+        }
+        if (inner % heads != 0) {
+            throw new CrateException(source + ": " + heads + " heads do not divide the qkv width " + inner
+                    + ": pass --heads with a divisor of " + inner);
+        }
+        return heads;
+    }
+
+    private static int[] grid(int patches, CrateConfig hint, int patch) {
+        if (hint != null && hint.patchSize() == patch && hint.numPatches() == patches) {
+            return new int[] {hint.gridHeight(), hint.gridWidth()};
+        }
+        int side = (int) Math.round(Math.sqrt(patches));
+        return side * side == patches ? new int[] {side, side} : null;
+    }
+
+    private static int patchFrom(int patchDim, int channels) {
+        if (patchDim % channels != 0) {
+            return -1;
+        }
+        int p = (int) Math.round(Math.sqrt(patchDim / (double) channels));
+        return p * p * channels == patchDim ? p : -1;
+    }
+
+    private static long[] need(String source, Map<String, long[]> shapes, String key, int rank) {
+        long[] s = shapes.get(key);
+        if (s == null) {
+            throw new CrateException(source + ": no '" + key + "' tensor: this is not a CRATE classifier checkpoint"
+                    + (shapes.containsKey("blocks.0.layers.0.0.fn.qkv.weight") ? " (it looks like CRATE-MAE: use the mae commands)" : ""));
+        }
+        if (s.length != rank) {
+            throw new CrateException(source + ": '" + key + "' is " + StateDictCheck.shape(s) + ", expected rank " + rank);
+        }
+        return s;
+    }
+
+    private static String headsHint(CrateConfig c) {
+        return "model built as dim " + c.dim() + ", depth " + c.depth() + ", heads " + c.heads() + ", patch " + c.patchSize()
+                + ", image " + c.imageHeight() + "x" + c.imageWidth() + ", classes " + c.numClasses()
+                + " (use --model/--heads to change)";
+    }
+
+    /** Writes our safetensors: the tensors plus the config and preprocessing as metadata. Atomic. */
+    public static void save(Crate model, Path path, Map<String, String> extraMetadata) {
+        Map<String, RawTensor> out = new LinkedHashMap<>();
+        model.parameters().asMap().forEach((k, t) -> out.put(k, RawTensor.ofFloats(Torch.toFloats(t), Torch.shape(t))));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("config", ConfigJson.toJson(model.config()));
+        meta.putAll(extraMetadata);
+        Safetensors.write(path, out, meta);
+    }
+}

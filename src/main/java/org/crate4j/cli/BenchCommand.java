@@ -1,0 +1,45 @@
+package org.crate4j.cli;
+
+import com.google.gson.Gson;
+import java.util.concurrent.Callable;
+import org.crate4j.model.CrateConfig;
+import org.crate4j.model.Presets;
+import org.crate4j.train.Benchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Forward and train-step images/s (medians after warm-up) and peak memory, as one JSON line.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "crate-tiny", description = "preset (default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--batch", defaultValue = "32", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--steps", defaultValue = "5", description = "timed steps per mode (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--forward-only", description = "skip the train step")
+    boolean forwardOnly;
+
+    @Option(names = "--attention", defaultValue = "auto", description = "attention kernel: auto, matmul or sdpa")
+    String attention;
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        runtime.apply();
+        CrateConfig c = Presets.get(model);
+        Benchmark.Result r = Benchmark.run(model, c, batch, steps, warmup, runtime.precision(), runtime.device(), forwardOnly,
+                org.crate4j.model.Crate.AttentionKernel.valueOf(attention.toUpperCase()));
+        System.out.println(new Gson().toJson(r));
+        return 0;
+    }
+}

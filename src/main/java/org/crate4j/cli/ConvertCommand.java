@@ -1,0 +1,43 @@
+package org.crate4j.cli;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.model.Crate;
+import org.crate4j.model.Pooling;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = "Converts a reference checkpoint (.pth/.pt/.pth.tar, read safely) to crate4j safetensors with the config in its metadata.")
+final class ConvertCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "input checkpoint")
+    Path input;
+
+    @Parameters(index = "1", description = "output .safetensors")
+    Path output;
+
+    @Option(names = "--model", description = "preset giving heads/channels when the shapes leave them open")
+    String model;
+
+    @Option(names = "--heads", defaultValue = "0", description = "number of heads (cannot be read off the shapes)")
+    int heads;
+
+    @Option(names = "--pool", description = "cls or mean (default: the preset's, else cls)")
+    String pool;
+
+    @Option(names = "--verbose", description = "show stack traces on errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        Crate m = CrateWeights.load(input, new CrateWeights.Options(model, heads, false, 0, pool == null ? null : Pooling.parse(pool)));
+        CrateWeights.save(m, output, Map.of("source", input.getFileName().toString()));
+        System.out.printf("wrote %s: %d tensors, %,d parameters (dim %d, depth %d, heads %d, patch %d, classes %d)%n",
+                output, m.parameters().names().size(), m.parameters().count(), m.config().dim(), m.config().depth(),
+                m.config().heads(), m.config().patchSize(), m.config().numClasses());
+        return 0;
+    }
+}

@@ -1,0 +1,47 @@
+package org.crate4j.cli;
+
+import org.crate4j.CrateException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code crate} command: thin sub-commands over the library. */
+@Command(name = "crate", mixinStandardHelpOptions = true, version = "crate4j 0.1.0",
+        description = "CRATE white-box transformers on the JVM (libtorch 2.10 via JavaCPP).",
+        subcommands = {InfoCommand.class, ConvertCommand.class, BenchCommand.class})
+public final class Main implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns the exit code: 0 ok, 2 bad input (one line on stderr), 1 bug. */
+    public static int run(String... args) {
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            Throwable e = ex;
+            while (!(e instanceof CrateException) && e.getCause() != null && e.getCause() != e) {
+                e = e.getCause();
+            }
+            if (verbose) {
+                ex.printStackTrace();
+            }
+            if (e instanceof CrateException) {
+                cmd.getErr().println("crate: " + e.getMessage());
+                return 2;
+            }
+            cmd.getErr().println("crate: internal error: " + ex + (verbose ? "" : " (run with --verbose for the stack trace)"));
+            return 1;
+        });
+        cli.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("crate: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("(see 'crate " + ex.getCommandLine().getCommandName() + " --help')");
+            return 2;
+        });
+        return cli.execute(args);
+    }
+}

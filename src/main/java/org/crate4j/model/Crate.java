@@ -1,0 +1,171 @@
+package org.crate4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Scopes;
+import org.crate4j.engine.Torch;
+
+/**
+ * The CRATE classifier (SPEC §1): patch embedding, L layers of compression (MSSA) then
+ * sparsification (ISTA), pooling and a linear head. Parameters carry the reference's names.
+ */
+public final class Crate {
+    /** Which kernel computes softmax(U·Uᵀ/√k)·U when no attention matrix is asked for. */
+    public enum AttentionKernel { MATMUL, SDPA, AUTO }
+
+    private final CrateConfig config;
+    private final Parameters params;
+    private boolean training;
+    private AttentionKernel kernel = AttentionKernel.AUTO;
+
+    private Crate(CrateConfig config, Parameters params) {
+        this.config = config;
+        this.params = params;
+    }
+
+    /** A new model with the reference's initialisation, drawn from libtorch's RNG. */
+    public static Crate create(CrateConfig config) {
+        Torch.init();
+        return new Crate(config, Init.reference(config.parameterShapes()));
+    }
+
+    /** A model around given tensors (already checked against the config's shapes). */
+    public static Crate fromTensors(CrateConfig config, Map<String, Tensor> tensors) {
+        Parameters p = new Parameters();
+        for (String name : config.parameterShapes().keySet()) {
+            p.put(name, tensors.get(name).detach().requires_grad_(true));
+        }
+        return new Crate(config, p);
+    }
+
+    public CrateConfig config() { return config; }
+    public Parameters parameters() { return params; }
+    public boolean isTraining() { return training; }
+    public Crate train(boolean on) { training = on; return this; }
+    public Crate attentionKernel(AttentionKernel k) { kernel = k; return this; }
+
+    /** Logits (B, classes) for images (B, C, H, W). */
+    public Tensor forward(Tensor images) {
+        return forwardHead(forwardFeatures(images, null));
+    }
+
+    /**
+     * The token sequence after the last layer, (B, 1 + N, d). Images of another size than the
+     * config's get a bicubically resized position embedding. When {@code trace} is non-null every
+     * layer's intermediates are appended to it.
+     */
+    public Tensor forwardFeatures(Tensor images, List<LayerTrace> trace) {
+        Tensor z = Scopes.keep(() -> embed(images));
+        for (int i = 0; i < config.depth(); i++) {
+            final int layer = i;
+            final Tensor in = z;
+            z = Scopes.keep(() -> layer(layer, in, trace));
+            if (trace != null) {
+                LayerTrace t = trace.get(trace.size() - 1);
+                Scopes.adopt(t.input(), t.subspaces(), t.attention(), t.compressed(), t.sparse());
+            }
+        }
+        return z;
+    }
+
+    /** Pools (class token or mean) and applies the head: LN then Linear. */
+    public Tensor forwardHead(Tensor features) {
+        Tensor pooled = config.pool() == Pooling.MEAN ? features.mean(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
+                : features.select(1, 0);
+        return Layers.linear(Layers.layerNorm(pooled, p("mlp_head.0.weight"), p("mlp_head.0.bias"), Layers.LN_EPS),
+                p("mlp_head.1.weight"), p("mlp_head.1.bias"));
+    }
+
+    /** Runs the model and returns every layer's intermediates. */
+    public List<LayerTrace> trace(Tensor images) {
+        List<LayerTrace> out = new ArrayList<>();
+        forwardFeatures(images, out);
+        return out;
+    }
+
+    /** Patch embedding, class token, position embedding: (B, 1 + N, d). */
+    Tensor embed(Tensor images) {
+        checkInput(images);
+        int gh = (int) images.size(2) / config.patchSize(), gw = (int) images.size(3) / config.patchSize();
+        Tensor x = Layers.patchify(images, config.patchSize());
+        x = Layers.layerNorm(x, p("to_patch_embedding.1.weight"), p("to_patch_embedding.1.bias"), Layers.LN_EPS);
+        x = Layers.linear(x, p("to_patch_embedding.2.weight"), p("to_patch_embedding.2.bias"));
+        x = Layers.layerNorm(x, p("to_patch_embedding.3.weight"), p("to_patch_embedding.3.bias"), Layers.LN_EPS);
+        Tensor cls = p("cls_token").expand(x.size(0), 1, config.dim());
+        x = torch.cat(new org.bytedeco.pytorch.TensorVector(cls, x), 1);
+        Tensor pos = PositionEmbedding.resize(p("pos_embedding"), config.gridHeight(), config.gridWidth(), gh, gw);
+        return dropout(x.add(pos), config.embDropout());
+    }
+
+    /** One layer: Zh = Z + MSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). */
+    Tensor layer(int i, Tensor z, List<LayerTrace> trace) {
+        String pre = "transformer.layers." + i + ".";
+        Tensor u = Layers.subspaceProjections(
+                Layers.layerNorm(z, p(pre + "0.norm.weight"), p(pre + "0.norm.bias"), Layers.LN_EPS),
+                p(pre + "0.fn.qkv.weight"), config.heads());
+        Tensor attention = null;
+        Tensor o;
+        if (trace != null || !useSdpa()) {
+            attention = dropout(Layers.subspaceAttention(u), config.dropout());
+            o = torch.matmul(attention, u);
+        } else {
+            o = torch.scaled_dot_product_attention(u, u, u, new TensorOptional(), training ? config.dropout() : 0.0,
+                    false, new DoubleOptional(), false);
+        }
+        Tensor mssa = Layers.mergeHeads(o);
+        if (config.projectsOut()) {
+            mssa = dropout(Layers.linear(mssa, p(pre + "0.fn.to_out.0.weight"), p(pre + "0.fn.to_out.0.bias")), config.dropout());
+        }
+        Tensor zh = z.add(mssa);
+        Tensor out = Layers.istaStep(Layers.layerNorm(zh, p(pre + "1.norm.weight"), p(pre + "1.norm.bias"), Layers.LN_EPS),
+                p(pre + "1.fn.weight"), config.eta(), config.lambda());
+        if (trace != null) {
+            trace.add(new LayerTrace(retained(z), retained(u), retained(attention), retained(zh), retained(out)));
+        }
+        return out;
+    }
+
+    private boolean useSdpa() {
+        switch (kernel) {
+            case SDPA: return true;
+            case MATMUL: return false;
+            default: return !GradMode.is_enabled(); // measured: SDPA wins in inference, loses in training on CPU
+        }
+    }
+
+    private Tensor dropout(Tensor x, double rate) {
+        return training && rate > 0 ? torch.dropout(x, rate, true) : x;
+    }
+
+    private void checkInput(Tensor images) {
+        if (images.dim() != 4 || images.size(1) != config.channels()) {
+            throw new org.crate4j.CrateException("model expects images (B, " + config.channels() + ", H, W), got "
+                    + java.util.Arrays.toString(Torch.shape(images)));
+        }
+        if (images.size(2) % config.patchSize() != 0 || images.size(3) % config.patchSize() != 0) {
+            throw new org.crate4j.CrateException("image " + images.size(2) + "x" + images.size(3)
+                    + " is not divisible by the patch size " + config.patchSize());
+        }
+    }
+
+    private static Tensor retained(Tensor t) {
+        Tensor d = t.detach();
+        d.retainReference();
+        return d;
+    }
+
+    private Tensor p(String name) {
+        return params.get(name);
+    }
+
+    static Scalar scalar(double v) {
+        return new Scalar(v);
+    }
+}

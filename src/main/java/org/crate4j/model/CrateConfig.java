@@ -1,0 +1,144 @@
+package org.crate4j.model;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.crate4j.CrateException;
+
+/**
+ * The CRATE classifier's architecture (SPEC §1). Immutable; derived sizes are methods.
+ *
+ * @param imageHeight input height in pixels (need not equal the width)
+ * @param patchSize   P: images are cut into P×P patches
+ * @param dim         d, the token width
+ * @param depth       L, the number of MSSA + ISTA layers
+ * @param heads       h, the number of subspaces in MSSA
+ * @param headDim     k, the width of each subspace (d / h in every preset)
+ * @param eta         ISTA step size η
+ * @param lambda      ISTA sparsity threshold λ
+ * @param dropout     dropout on attention weights and the MSSA output
+ * @param embDropout  dropout on the embedded tokens
+ */
+public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
+        int dim, int depth, int heads, int headDim, Pooling pool, double eta, double lambda,
+        double dropout, double embDropout) {
+
+    public CrateConfig {
+        require(imageHeight > 0 && imageWidth > 0, "image size must be positive, got " + imageHeight + "x" + imageWidth);
+        require(patchSize > 0, "patch size must be positive, got " + patchSize);
+        require(imageHeight % patchSize == 0 && imageWidth % patchSize == 0,
+                "image " + imageHeight + "x" + imageWidth + " is not divisible by patch " + patchSize);
+        require(channels > 0 && numClasses > 0 && dim > 0 && depth > 0 && heads > 0 && headDim > 0,
+                "channels, classes, dim, depth, heads and head width must be positive");
+        require(dropout >= 0 && dropout < 1 && embDropout >= 0 && embDropout < 1, "dropout must be in [0, 1)");
+    }
+
+    /** The usual CRATE shape: square images, k = d / h, class-token pooling, η = λ = 0.1. */
+    public static CrateConfig of(int imageSize, int patchSize, int channels, int numClasses, int dim, int depth, int heads) {
+        require(dim % heads == 0, "heads " + heads + " do not divide the width " + dim
+                + ": choose heads among the divisors of " + dim);
+        return new CrateConfig(imageSize, imageSize, patchSize, channels, numClasses, dim, depth, heads,
+                dim / heads, Pooling.CLS, 0.1, 0.1, 0.0, 0.0);
+    }
+
+    public int gridHeight() { return imageHeight / patchSize; }
+    public int gridWidth() { return imageWidth / patchSize; }
+    public int numPatches() { return gridHeight() * gridWidth(); }
+    /** Patches plus the class token. */
+    public int numTokens() { return numPatches() + 1; }
+    public int patchDim() { return channels * patchSize * patchSize; }
+    public int innerDim() { return heads * headDim; }
+    /** The reference skips MSSA's output projection when one head spans the whole width. */
+    public boolean projectsOut() { return !(heads == 1 && headDim == dim); }
+
+    public CrateConfig withImageSize(int height, int width) {
+        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout);
+    }
+    public CrateConfig withClasses(int classes) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout);
+    }
+    public CrateConfig withChannels(int c) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout);
+    }
+    public CrateConfig withPool(Pooling p) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout);
+    }
+    public CrateConfig withSparsity(double newEta, double newLambda) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout);
+    }
+    public CrateConfig withDropout(double drop, double embDrop) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop);
+    }
+    public CrateConfig withHeads(int h, int k) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout);
+    }
+
+    /**
+     * Every parameter's reference state-dict key and shape, in the reference's order. The single
+     * source of truth for building, loading and counting.
+     */
+    public Map<String, long[]> parameterShapes() {
+        Map<String, long[]> s = new LinkedHashMap<>();
+        s.put("pos_embedding", new long[] {1, numTokens(), dim});
+        s.put("cls_token", new long[] {1, 1, dim});
+        s.put("to_patch_embedding.1.weight", new long[] {patchDim()});
+        s.put("to_patch_embedding.1.bias", new long[] {patchDim()});
+        s.put("to_patch_embedding.2.weight", new long[] {dim, patchDim()});
+        s.put("to_patch_embedding.2.bias", new long[] {dim});
+        s.put("to_patch_embedding.3.weight", new long[] {dim});
+        s.put("to_patch_embedding.3.bias", new long[] {dim});
+        for (int i = 0; i < depth; i++) {
+            String p = "transformer.layers." + i + ".";
+            s.put(p + "0.norm.weight", new long[] {dim});
+            s.put(p + "0.norm.bias", new long[] {dim});
+            s.put(p + "0.fn.qkv.weight", new long[] {innerDim(), dim});
+            if (projectsOut()) {
+                s.put(p + "0.fn.to_out.0.weight", new long[] {dim, innerDim()});
+                s.put(p + "0.fn.to_out.0.bias", new long[] {dim});
+            }
+            s.put(p + "1.norm.weight", new long[] {dim});
+            s.put(p + "1.norm.bias", new long[] {dim});
+            s.put(p + "1.fn.weight", new long[] {dim, dim});
+        }
+        s.put("mlp_head.0.weight", new long[] {dim});
+        s.put("mlp_head.0.bias", new long[] {dim});
+        s.put("mlp_head.1.weight", new long[] {numClasses, dim});
+        s.put("mlp_head.1.bias", new long[] {numClasses});
+        return s;
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (long[] shape : parameterShapes().values()) {
+            n += numel(shape);
+        }
+        return n;
+    }
+
+    /**
+     * Forward FLOPs per image (2 per multiply-add; GEMMs and attention products only, as usual).
+     * ISTA counts one d×d GEMM per token (our fused form), not the reference's three.
+     */
+    public long flopsPerImage() {
+        long n = numTokens();
+        long f = 2L * numPatches() * patchDim() * dim;                 // patch embedding
+        long layer = 2L * n * dim * innerDim()                          // U = x·Wᵀ
+                + 2L * 2 * heads * n * n * headDim                      // U·Uᵀ and A·U
+                + (projectsOut() ? 2L * n * innerDim() * dim : 0)       // output projection
+                + 2L * n * dim * dim;                                   // ISTA
+        return f + depth * layer + 2L * dim * numClasses;
+    }
+
+    static long numel(long[] shape) {
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        return n;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new CrateException(message);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package org.crate4j.model;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/** The functional pieces of a CRATE layer, each one equation of the paper. */
+public final class Layers {
+    static final double LN_EPS = 1e-5;
+
+    private Layers() {}
+
+    public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        return torch.layer_norm(x, new long[] {x.size(-1)}, new TensorOptional(weight), new TensorOptional(bias), eps, false);
+    }
+
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
+    }
+
+    /**
+     * Cuts (B, C, H, W) images into P×P patches in row-major patch order, each flattened as
+     * (row in patch, column in patch, channel): (B, N, P·P·C). Pretrained weights depend on it.
+     */
+    public static Tensor patchify(Tensor images, int patch) {
+        long b = images.size(0), c = images.size(1), h = images.size(2) / patch, w = images.size(3) / patch;
+        return images.view(b, c, h, patch, w, patch)
+                .permute(0, 2, 4, 3, 5, 1)
+                .reshape(b, h * w, (long) patch * patch * c);
+    }
+
+    /**
+     * The subspace projections U = x·Wᵀ split into heads: (B, h, n, k). Query, key and value of
+     * MSSA are all this one tensor.
+     */
+    public static Tensor subspaceProjections(Tensor x, Tensor qkvWeight, int heads) {
+        long b = x.size(0), n = x.size(1);
+        Tensor u = torch.linear(x, qkvWeight);
+        return u.view(b, n, heads, u.size(-1) / heads).transpose(1, 2);
+    }
+
+    /** A_j = softmax(U_j·U_jᵀ / √k) for every head: (B, h, n, n). */
+    public static Tensor subspaceAttention(Tensor u) {
+        double scale = 1.0 / Math.sqrt(u.size(-1));
+        return torch.softmax(torch.matmul(u, u.transpose(-1, -2)).mul_(new Scalar(scale)), -1);
+    }
+
+    /** Concatenates heads back: (B, h, n, k) → (B, n, h·k). */
+    public static Tensor mergeHeads(Tensor o) {
+        return o.transpose(1, 2).reshape(o.size(0), o.size(2), o.size(1) * o.size(3));
+    }
+
+    /**
+     * The ISTA step against dictionary D (SPEC §1):
+     * {@code ReLU(x + η·(x·D − (x·Dᵀ)·D) − η·λ)}. The bracket is {@code x·(D − Dᵀ·D)}, and the
+     * residual folds in too, so we spend one GEMM per token on {@code W = I + η(D − DᵀD)}:
+     * {@code ReLU(x·W − ηλ)}; the gradient reaches D through W unchanged. The reference spends
+     * three GEMMs.
+     */
+    public static Tensor istaStep(Tensor x, Tensor dictionary, double eta, double lambda) {
+        Tensor w = istaOperator(dictionary, eta);
+        return torch.relu(torch.matmul(x, w).sub_(new Scalar(eta * lambda)));
+    }
+
+    /** W = I + η(D − Dᵀ·D), the ISTA step as one linear map. */
+    public static Tensor istaOperator(Tensor dictionary, double eta) {
+        long d = dictionary.size(0);
+        Tensor dtd = torch.matmul(dictionary.t(), dictionary);
+        Tensor eye = torch.eye(d, new org.bytedeco.pytorch.TensorOptions(dictionary.scalar_type())
+                .device(new org.bytedeco.pytorch.DeviceOptional(dictionary.device())));
+        return eye.add(dictionary.sub(dtd), new Scalar(eta));
+    }
+}

@@ -1,0 +1,41 @@
+package org.crate4j.model;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.crate4j.CrateException;
+
+/** The classifier presets by name, after timm's {@code create_model} table. */
+public final class Presets {
+    private static final Map<String, CrateConfig> TABLE = new LinkedHashMap<>();
+
+    static {
+        // SPEC §1: image 224, patch 16, 3 channels, 1000 classes.
+        TABLE.put("crate-tiny", CrateConfig.of(224, 16, 3, 1000, 384, 12, 6));
+        TABLE.put("crate-small", CrateConfig.of(224, 16, 3, 1000, 576, 12, 12));
+        TABLE.put("crate-base", CrateConfig.of(224, 16, 3, 1000, 768, 12, 12));
+        TABLE.put("crate-large", CrateConfig.of(224, 16, 3, 1000, 1024, 24, 16));
+        // The segmentation paper's patch-8 variants.
+        TABLE.put("crate-small-p8", CrateConfig.of(224, 8, 3, 1000, 576, 12, 12));
+        TABLE.put("crate-base-p8", CrateConfig.of(224, 8, 3, 1000, 768, 12, 12));
+        // The default model of `crate train` on Fashion-MNIST (28×28 grey, 10 classes).
+        TABLE.put("crate-fmnist", CrateConfig.of(28, 4, 1, 10, 192, 6, 6));
+    }
+
+    private Presets() {}
+
+    public static CrateConfig get(String name) {
+        CrateConfig c = TABLE.get(name.toLowerCase(java.util.Locale.ROOT));
+        if (c == null) {
+            throw new CrateException("unknown model '" + name + "': choose one of " + String.join(", ", TABLE.keySet()));
+        }
+        return c;
+    }
+
+    public static boolean exists(String name) {
+        return TABLE.containsKey(name.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    public static Map<String, CrateConfig> all() {
+        return java.util.Collections.unmodifiableMap(TABLE);
+    }
+}

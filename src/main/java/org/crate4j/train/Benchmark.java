@@ -1,0 +1,84 @@
+package org.crate4j.train;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Precision;
+import org.crate4j.engine.Torch;
+import org.crate4j.model.Crate;
+import org.crate4j.model.CrateConfig;
+
+/** Forward and train-step throughput of a model on random data, as medians after warm-up. */
+public final class Benchmark {
+    public record Result(String model, int batch, int threads, String precision, String device,
+            double forwardImagesPerSec, double trainImagesPerSec, double forwardGflops, double trainGflops,
+            long peakRssMb, long parameters, int steps) {}
+
+    private Benchmark() {}
+
+    public static Result run(String name, CrateConfig config, int batch, int steps, int warmup, Precision precision,
+            Device device, boolean forwardOnly, Crate.AttentionKernel kernel) {
+        Torch.seed(0);
+        Crate model = Crate.create(config).attentionKernel(kernel);
+        org.bytedeco.pytorch.Device dev = device.toTorch();
+        Tensor images = torch.rand(batch, config.channels(), config.imageHeight(), config.imageWidth()).to(dev, torch.ScalarType.Float);
+        Tensor labels = torch.randint(config.numClasses(), new long[] {batch}).to(dev, torch.ScalarType.Long);
+        images.retainReference();
+        labels.retainReference();
+        List<Double> fwd = new ArrayList<>();
+        model.train(false);
+        for (int i = 0; i < warmup + steps; i++) {
+            long t0 = System.nanoTime();
+            try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
+                    Precision.Scope ac = precision.enter(device)) {
+                model.forward(images).sum().item_double(); // item() waits for the result
+            }
+            if (i >= warmup) {
+                fwd.add((System.nanoTime() - t0) / 1e9);
+            }
+        }
+        List<Double> train = new ArrayList<>();
+        if (!forwardOnly) {
+            model.train(true);
+            AdamW opt = new AdamW(model.parameters().asMap(), 0.05, 0.9, 0.999, 1e-8);
+            for (int i = 0; i < warmup + steps; i++) {
+                long t0 = System.nanoTime();
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor loss;
+                    try (Precision.Scope ac = precision.enter(device)) {
+                        loss = Losses.crossEntropy(model.forward(images), labels, 0.1);
+                    }
+                    opt.zeroGrad();
+                    loss.backward();
+                    opt.step(1e-4);
+                    loss.item_double();
+                }
+                if (i >= warmup) {
+                    train.add((System.nanoTime() - t0) / 1e9);
+                }
+            }
+        }
+        double fs = median(fwd), ts = forwardOnly ? Double.NaN : median(train);
+        double flops = config.flopsPerImage();
+        return new Result(name, batch, Torch.threads(), precision.toString(), device.toString(),
+                round(batch / fs), forwardOnly ? 0 : round(batch / ts),
+                round(flops * batch / fs / 1e9), forwardOnly ? 0 : round(3 * flops * batch / ts / 1e9),
+                MemoryStats.peakRssMb(), config.parameterCount(), steps);
+    }
+
+    static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+}

@@ -1,0 +1,112 @@
+package org.crate4j.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A first-order optimizer over named parameters with decoupled weight decay. Which tensors decay
+ * is decided by name and rank (nanoGPT's rule): matrices decay; biases, norms, the class token and
+ * the position embedding do not.
+ */
+public abstract class Optimizer {
+    protected final Map<String, Tensor> params;
+    protected final double weightDecay;
+    /** Per-parameter state tensors, by "param name/slot". Saved in checkpoints. */
+    protected final Map<String, Tensor> state = new LinkedHashMap<>();
+    protected long steps;
+
+    protected Optimizer(Map<String, Tensor> params, double weightDecay) {
+        this.params = params;
+        this.weightDecay = weightDecay;
+    }
+
+    public static boolean decays(String name, Tensor t) {
+        return t.dim() >= 2 && !name.equals("pos_embedding") && !name.equals("cls_token")
+                && !name.endsWith("pos_embed") && !name.equals("mask_token");
+    }
+
+    /** Applies one update with learning rate {@code lr} to every parameter that has a gradient. */
+    public final void step(double lr) {
+        steps++;
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Map.Entry<String, Tensor> e : params.entrySet()) {
+                Tensor p = e.getValue();
+                Tensor grad = p.grad();
+                if (grad == null || !grad.defined()) {
+                    continue;
+                }
+                if (weightDecay > 0 && decays(e.getKey(), p)) {
+                    p.mul_(new Scalar(1.0 - lr * weightDecay));
+                }
+                update(e.getKey(), p, grad, lr);
+            }
+        }
+    }
+
+    protected abstract void update(String name, Tensor p, Tensor grad, double lr);
+
+    public void zeroGrad() {
+        for (Tensor p : params.values()) {
+            Tensor g = p.grad();
+            if (g != null && g.defined()) {
+                g.zero_();
+            }
+        }
+    }
+
+    protected Tensor slot(String name, String slot, Tensor like) {
+        return state.computeIfAbsent(name + "/" + slot, k -> {
+            Tensor t = torch.zeros_like(like);
+            t.retainReference();
+            return t;
+        });
+    }
+
+    public Map<String, Tensor> state() {
+        return state;
+    }
+
+    public long steps() {
+        return steps;
+    }
+
+    /** Restores state saved from {@link #state()} (copied into fresh tensors) and the step count. */
+    public void load(Map<String, Tensor> saved, long savedSteps) {
+        state.clear();
+        saved.forEach((k, v) -> {
+            Tensor t = v.clone();
+            t.retainReference();
+            state.put(k, t);
+        });
+        steps = savedSteps;
+    }
+
+    /** The global L2 norm of all gradients; scales them down to {@code maxNorm} when above it. */
+    public double clipGradNorm(double maxNorm) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            double sq = 0;
+            for (Tensor p : params.values()) {
+                Tensor grad = p.grad();
+                if (grad != null && grad.defined()) {
+                    double n = grad.norm().item_double();
+                    sq += n * n;
+                }
+            }
+            double norm = Math.sqrt(sq);
+            if (maxNorm > 0 && norm > maxNorm) {
+                Scalar s = new Scalar(maxNorm / (norm + 1e-6));
+                for (Tensor p : params.values()) {
+                    Tensor grad = p.grad();
+                    if (grad != null && grad.defined()) {
+                        grad.mul_(s);
+                    }
+                }
+            }
+            return norm;
+        }
+    }
+}
