@@ -19,6 +19,10 @@ public final class Natives {
 
     private Natives() {}
 
+    public static boolean isLoaded() {
+        return loaded;
+    }
+
     /** Idempotent; call before touching any {@code org.bytedeco.pytorch} class. */
     public static synchronized void load() {
         if (loaded) {
