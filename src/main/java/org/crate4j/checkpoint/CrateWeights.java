@@ -26,14 +26,29 @@ public final class CrateWeights {
      * @param noHead   drop {@code mlp_head.*} and keep the freshly initialised head (fine-tuning)
      * @param classes  with noHead, the new class count (0: the preset's or the file's)
      */
-    public record Options(String preset, int heads, boolean noHead, int classes, Pooling pool) {
+    public record Options(String preset, int heads, boolean noHead, int classes, Pooling pool,
+            int imageHeight, int imageWidth, int channels) {
+        public Options(String preset, int heads, boolean noHead, int classes, Pooling pool) {
+            this(preset, heads, noHead, classes, pool, 0, 0, 0);
+        }
+
         public static Options defaults() {
             return new Options(null, 0, false, 0, null);
+        }
+
+        /** The same options with the image size (and channels) the weights were trained at. */
+        public Options withImage(int height, int width, int c) {
+            return new Options(preset, heads, noHead, classes, pool, height, width, c);
         }
     }
 
     public static Crate load(Path path, Options opt) {
-        WeightsFile file = WeightsFile.read(path);
+        return load(WeightsFile.read(path), opt);
+    }
+
+    /** Builds the model from an already-read file (whose metadata the caller may also want). */
+    public static Crate load(WeightsFile file, Options opt) {
+        Path path = file.path();
         CrateConfig config = configFor(file, opt);
         Map<String, RawTensor> tensors = new LinkedHashMap<>(file.tensors());
         Map<String, long[]> expected = new LinkedHashMap<>(config.parameterShapes());
@@ -78,9 +93,9 @@ public final class CrateWeights {
             depth++;
         }
         CrateConfig hint = opt.preset() == null ? null : Presets.get(opt.preset());
-        int channels = hint != null ? hint.channels() : 3;
+        int channels = opt.channels() > 0 ? opt.channels() : hint != null ? hint.channels() : 3;
         int patch = patchFrom((int) ln[0], channels);
-        if (patch < 0 && hint == null) {
+        if (patch < 0 && hint == null && opt.channels() <= 0) {
             channels = 1;
             patch = patchFrom((int) ln[0], 1);
         }
@@ -89,10 +104,12 @@ public final class CrateWeights {
                     + channels + "·P² for any patch size P");
         }
         int patches = (int) pos[1] - 1;
-        int[] grid = grid(patches, hint, patch);
+        int[] grid = opt.imageHeight() > 0 && opt.imageWidth() > 0
+                && (opt.imageHeight() / patch) * (opt.imageWidth() / patch) == patches
+                ? new int[] {opt.imageHeight() / patch, opt.imageWidth() / patch} : grid(patches, hint, patch);
         if (grid == null) {
             throw new CrateException(source + ": pos_embedding has " + patches + " patch positions, which is not a square grid: "
-                    + "pass --model with the image size it was trained at");
+                    + "pass the image size it was trained at (--image-size HxW)");
         }
         int inner = (int) qkv[0];
         int heads = headsFor(source, shapes, opt, hint, dim, depth, inner);

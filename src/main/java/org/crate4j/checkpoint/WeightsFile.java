@@ -11,6 +11,8 @@ import org.crate4j.CrateException;
  * safetensors, with its metadata. Keys are unwrapped and stripped of {@code module.}.
  */
 public record WeightsFile(Path path, LinkedHashMap<String, RawTensor> tensors, Map<String, String> metadata) {
+    /** Keys of optimizer state inside our training checkpoints; not weights. */
+    public static final String OPTIMIZER_PREFIX = "optimizer/";
 
     public static WeightsFile read(Path path) {
         if (!Files.isRegularFile(path)) {
@@ -18,7 +20,9 @@ public record WeightsFile(Path path, LinkedHashMap<String, RawTensor> tensors, M
         }
         if (isSafetensors(path)) {
             Safetensors.Contents c = Safetensors.read(path);
-            return new WeightsFile(path, c.tensors(), c.metadata());
+            LinkedHashMap<String, RawTensor> weights = new LinkedHashMap<>(c.tensors());
+            weights.keySet().removeIf(k -> k.startsWith(OPTIMIZER_PREFIX)); // training checkpoints carry optimizer state
+            return new WeightsFile(path, weights, c.metadata());
         }
         return new WeightsFile(path, TorchCheckpoint.readStateDict(path), Map.of());
     }

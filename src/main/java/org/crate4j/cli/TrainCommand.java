@@ -1,0 +1,59 @@
+package org.crate4j.cli;
+
+import java.util.concurrent.Callable;
+import org.crate4j.model.Crate;
+import org.crate4j.model.CrateConfig;
+import org.crate4j.model.Presets;
+import org.crate4j.train.TrainData;
+import org.crate4j.train.TrainOptions;
+import org.crate4j.train.Training;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Trains CRATE from scratch. With no --data: the default small CRATE on Fashion-MNIST, fitted to a 10-minute budget.")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "preset (default: crate-fmnist on Fashion-MNIST, else crate-tiny)")
+    String model;
+    @Option(names = "--recipe", defaultValue = "default",
+            description = "default (Fashion-MNIST job) or imagenet (reference README: crate-tiny, Lion 2e-4, wd 0.05, batch 512, 200 epochs, smoothing 0.1)")
+    String recipe;
+    @Option(names = "--image-size", description = "input size (default: the preset's, or the data's for Fashion-MNIST)")
+    Integer imageSize;
+    @Option(names = "--dropout", defaultValue = "0", description = "dropout in attention (default: ${DEFAULT-VALUE})")
+    double dropout;
+    @Mixin
+    TrainOptionsMixin train;
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        String setup = runtime.apply();
+        boolean imagenet = recipe.equals("imagenet");
+        if (!imagenet && !recipe.equals("default")) {
+            throw new org.crate4j.CrateException("unknown --recipe '" + recipe + "': use default or imagenet");
+        }
+        TrainOptions base = imagenet ? TrainOptions.imagenetRecipe(null) : TrainOptions.fashionMnistDefaults(null);
+        if (!imagenet && train.data != null) {
+            base = base.with(b -> { b.timeBudgetMin = 0; b.epochs = 30; return b; });
+        }
+        TrainOptions opt = train.apply(base, "train");
+        TrainData data = TrainData.open(train.data, train.valSplit, System.err);
+        String preset = model != null ? model : (data.fashionMnist() && !imagenet ? "crate-fmnist" : "crate-tiny");
+        CrateConfig c = Presets.get(preset);
+        int channels = data.train().channels();
+        int size = imageSize != null ? imageSize : data.fashionMnist() && model == null ? 28 : c.imageHeight();
+        c = c.withClasses(data.train().classes().size()).withChannels(channels).withImageSize(size, size).withDropout(dropout, 0);
+        if (imagenet && train.augment == null) {
+            opt = opt.with(b -> { b.augment = "imagenet"; return b; });
+        }
+        System.out.println("train " + preset + " on " + data.root() + " (" + data.train().size() + " train / " + data.val().size()
+                + " " + train.valSplit + " images, " + c.numClasses() + " classes); " + setup);
+        org.crate4j.engine.Torch.seed(opt.seed());
+        Crate m = Crate.create(c);
+        Training.run(m, data, opt, runtime.precision(), runtime.device(), System.out);
+        return 0;
+    }
+}

@@ -1,0 +1,70 @@
+package org.crate4j.train;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.T_TensorTensor_T;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.crate4j.data.Batch;
+import org.crate4j.data.DataLoader;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Precision;
+import org.crate4j.engine.Torch;
+import org.crate4j.model.Crate;
+
+/** Top-1/top-5 accuracy, mean loss and the confusion matrix of a model on a split. */
+public final class Evaluation {
+    public record Result(double top1, double top5, double loss, long images, long[][] confusion) {}
+
+    private Evaluation() {}
+
+    public static Result run(Crate model, DataLoader loader, Precision precision, Device device, GradientSync sync) {
+        int k = model.config().numClasses();
+        long[][] confusion = new long[k][k];
+        double[] totals = new double[4]; // correct1, correct5, loss sum, count
+        boolean was = model.isTraining();
+        model.train(false);
+        org.bytedeco.pytorch.Device dev = device.toTorch();
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Batch b : loader) {
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
+                    Tensor y = labels(b.labels()).to(dev, torch.ScalarType.Long);
+                    Tensor logits;
+                    try (Precision.Scope ac = precision.enter(device)) {
+                        logits = model.forward(x).to(torch.ScalarType.Float);
+                    }
+                    totals[2] += Losses.crossEntropy(logits, y, 0).item_double() * b.size();
+                    T_TensorTensor_T top = torch.topk(logits, Math.min(5, k));
+                    float[] idx = Torch.toFloats(top.get1());
+                    int kk = Math.min(5, k);
+                    for (int i = 0; i < b.size(); i++) {
+                        int truth = b.labels()[i];
+                        int guess = (int) idx[i * kk];
+                        confusion[truth][guess]++;
+                        totals[0] += guess == truth ? 1 : 0;
+                        for (int j = 0; j < kk; j++) {
+                            if ((int) idx[i * kk + j] == truth) {
+                                totals[1]++;
+                                break;
+                            }
+                        }
+                    }
+                    totals[3] += b.size();
+                }
+            }
+        }
+        model.train(was);
+        totals = sync.sum(totals);
+        double n = Math.max(1, totals[3]);
+        return new Result(totals[0] / n, totals[1] / n, totals[2] / n, (long) totals[3], confusion);
+    }
+
+    static Tensor labels(int[] labels) {
+        long[] l = new long[labels.length];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = labels[i];
+        }
+        return Tensor.create(l, l.length);
+    }
+}

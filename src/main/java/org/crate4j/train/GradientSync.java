@@ -1,0 +1,36 @@
+package org.crate4j.train;
+
+import java.util.Collection;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * What data parallelism adds to the loop: averaging gradients and reducing metrics across
+ * processes. A single process uses {@link #none()}.
+ */
+public interface GradientSync extends AutoCloseable {
+    int rank();
+
+    int worldSize();
+
+    /** Replaces every parameter's gradient by its mean over all processes. */
+    void averageGradients(Collection<Tensor> params);
+
+    /** Sums values elementwise over all processes (metrics). */
+    double[] sum(double[] values);
+
+    /** Overwrites parameters with rank 0's (start of training). */
+    void broadcast(Collection<Tensor> params);
+
+    @Override
+    default void close() {}
+
+    static GradientSync none() {
+        return new GradientSync() {
+            public int rank() { return 0; }
+            public int worldSize() { return 1; }
+            public void averageGradients(Collection<Tensor> params) {}
+            public double[] sum(double[] values) { return values; }
+            public void broadcast(Collection<Tensor> params) {}
+        };
+    }
+}

@@ -1,0 +1,70 @@
+package org.crate4j.train;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import org.crate4j.CrateException;
+import org.crate4j.data.DataHome;
+import org.crate4j.data.Dataset;
+import org.crate4j.data.Datasets;
+import org.crate4j.data.Preprocessing;
+import org.crate4j.data.Transform;
+import org.crate4j.data.Transforms;
+import org.crate4j.model.CrateConfig;
+
+/** Resolves a run's data: the splits, and the train and evaluation transforms for a model. */
+public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMnist) {
+    /** Fashion-MNIST's own statistics (pixel mean and std over the training set). */
+    public static final Preprocessing FASHION_MNIST = new Preprocessing(new float[] {0.2860f}, new float[] {0.3530f}, 1.0,
+            org.crate4j.data.MnistIdx.FASHION_CLASSES);
+
+    /** {@code dir} null: Fashion-MNIST, found or installed (apt) or downloaded with checksums. */
+    public static TrainData open(Path dir, String valSplit, PrintStream log) {
+        boolean fm = dir == null;
+        Path root = fm ? DataHome.ensureFashionMnist(true, true, log) : dir;
+        if (!java.nio.file.Files.isDirectory(root)) {
+            throw new CrateException("data directory " + root + " does not exist");
+        }
+        Dataset train = Datasets.open(root, "train");
+        Dataset val = Datasets.open(root, valSplit);
+        if (train.size() == 0) {
+            throw new CrateException("data directory " + root + " has no training images");
+        }
+        return new TrainData(root, train, val, fm || root.toString().toLowerCase(java.util.Locale.ROOT).contains("fashion"));
+    }
+
+    public Preprocessing preprocessing(int channels) {
+        return (fashionMnist && channels == 1 ? FASHION_MNIST : Preprocessing.defaultFor(channels)).withClasses(train.classes());
+    }
+
+    /**
+     * The training augmentation by name: {@code none}; {@code light} (mild random-resized crop and
+     * flip, for small images and short runs); {@code imagenet} (SPEC §5 train transform);
+     * {@code finetune} (resize, RandomResizedCrop, flip, RandAugment(2, 14)).
+     */
+    public Transform trainTransform(String augment, CrateConfig c) {
+        Preprocessing p = preprocessing(c.channels());
+        int h = c.imageHeight(), w = c.imageWidth();
+        Transform fit = Transforms.compose(Transforms.toChannels(c.channels()), Transforms.resize(h, w));
+        Transform norm = Transforms.normalize(p.mean(), p.std());
+        switch (augment) {
+            case "none":
+                return Transforms.compose(fit, norm);
+            case "light":
+                return Transforms.compose(fit, Transforms.randomResizedCrop(h, w, 0.75, 1.0, 0.9, 1.1),
+                        Transforms.horizontalFlip(0.5), norm);
+            case "imagenet":
+                return Transforms.compose(Transforms.toChannels(c.channels()),
+                        Transforms.randomResizedCrop(h, w, 0.08, 1.0, 3.0 / 4, 4.0 / 3), Transforms.horizontalFlip(0.5), norm);
+            case "finetune":
+                return Transforms.compose(Transforms.toChannels(c.channels()), Transforms.resize(h, w),
+                        Transforms.randomResizedCrop(h, w, 0.08, 1.0, 3.0 / 4, 4.0 / 3), Transforms.horizontalFlip(0.5),
+                        Transforms.randAugment(2, 14), norm);
+            default:
+                throw new CrateException("unknown --augment '" + augment + "': use none, light, imagenet or finetune");
+        }
+    }
+
+    public Transform evalTransform(CrateConfig c) {
+        return preprocessing(c.channels()).evalTransform(c.imageHeight(), c.imageWidth(), c.channels());
+    }
+}

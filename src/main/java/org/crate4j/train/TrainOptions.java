@@ -1,0 +1,70 @@
+package org.crate4j.train;
+
+import java.nio.file.Path;
+
+/**
+ * Everything a training run needs besides the model and the data. Defaults are the
+ * Fashion-MNIST main job's; {@link #imagenetRecipe} and {@link #finetuneRecipe} are SPEC §5's.
+ *
+ * @param epochs        planned epochs (0 with a time budget: fit the schedule to the budget)
+ * @param batch         per-process batch; the global batch is batch × world size
+ * @param lr            peak learning rate for the global batch
+ * @param warmupEpochs  linear warm-up length, stepped per batch
+ * @param clipNorm      global gradient-norm clip (0: off)
+ * @param timeBudgetMin stop cleanly after this many minutes, evaluate and save (0: none)
+ */
+public record TrainOptions(int epochs, int batch, String optimizer, double lr, double minLr, double weightDecay,
+        double beta1, double beta2, double eps, double warmupEpochs, double labelSmoothing, double clipNorm,
+        long seed, int workers, double timeBudgetMin, Path outDir, boolean resume, String augment) {
+
+    public static TrainOptions fashionMnistDefaults(Path out) {
+        return new TrainOptions(0, 128, "adamw", 2e-3, 1e-5, 0.05, 0.9, 0.999, 1e-8, 0.3, 0.1, 1.0,
+                0, 2, 10, out, false, "light");
+    }
+
+    /** The reference README's ImageNet recipe: crate-tiny, Lion 2e-4, wd 0.05, batch 512, 200 epochs. */
+    public static TrainOptions imagenetRecipe(Path out) {
+        return new TrainOptions(200, 512, "lion", 2e-4, 0, 0.05, 0.9, 0.99, 1e-8, 5, 0.1, 0,
+                0, 2, 0, out, false, "imagenet");
+    }
+
+    /** The reference's fine-tuning recipe: AdamW 5e-5, wd 0.01, cosine, RandAugment(2, 14), 200 epochs. */
+    public static TrainOptions finetuneRecipe(Path out) {
+        return new TrainOptions(200, 256, "adamw", 5e-5, 0, 0.01, 0.9, 0.999, 1e-8, 0, 0.0, 0,
+                0, 2, 0, out, false, "finetune");
+    }
+
+    public TrainOptions with(java.util.function.UnaryOperator<Builder> edit) {
+        return edit.apply(new Builder(this)).build();
+    }
+
+    /** A mutable copy for the CLI to apply flags to. */
+    public static final class Builder {
+        public int epochs, batch, workers;
+        public String optimizer, augment;
+        public double lr, minLr, weightDecay, beta1, beta2, eps, warmupEpochs, labelSmoothing, clipNorm, timeBudgetMin;
+        public long seed;
+        public Path outDir;
+        public boolean resume;
+
+        Builder(TrainOptions o) {
+            epochs = o.epochs; batch = o.batch; optimizer = o.optimizer; lr = o.lr; minLr = o.minLr;
+            weightDecay = o.weightDecay; beta1 = o.beta1; beta2 = o.beta2; eps = o.eps; warmupEpochs = o.warmupEpochs;
+            labelSmoothing = o.labelSmoothing; clipNorm = o.clipNorm; seed = o.seed; workers = o.workers;
+            timeBudgetMin = o.timeBudgetMin; outDir = o.outDir; resume = o.resume; augment = o.augment;
+        }
+
+        public TrainOptions build() {
+            return new TrainOptions(epochs, batch, optimizer, lr, minLr, weightDecay, beta1, beta2, eps, warmupEpochs,
+                    labelSmoothing, clipNorm, seed, workers, timeBudgetMin, outDir, resume, augment);
+        }
+    }
+
+    Optimizer newOptimizer(java.util.Map<String, org.bytedeco.pytorch.Tensor> params) {
+        switch (optimizer.toLowerCase(java.util.Locale.ROOT)) {
+            case "adamw": return new AdamW(params, weightDecay, beta1, beta2, eps);
+            case "lion": return new Lion(params, weightDecay, beta1, beta2);
+            default: throw new org.crate4j.CrateException("unknown optimizer '" + optimizer + "': use adamw or lion");
+        }
+    }
+}

@@ -1,0 +1,279 @@
+package org.crate4j.train;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.crate4j.CrateException;
+import org.crate4j.checkpoint.ConfigJson;
+import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.data.Batch;
+import org.crate4j.data.DataLoader;
+import org.crate4j.data.Dataset;
+import org.crate4j.data.Transform;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Precision;
+import org.crate4j.engine.Torch;
+import org.crate4j.model.Crate;
+
+/**
+ * The training loop: per-step warm-up + cosine schedule, label-smoothed cross-entropy, global
+ * gradient clipping, AdamW or Lion, evaluation every epoch, atomic last/best checkpoints and
+ * exact resume. Data parallel through {@link GradientSync}; rank 0 alone writes files.
+ */
+public final class Trainer {
+    public record Summary(double top1, double top5, int epochs, long steps, double seconds, double imagesPerSec, Path lastCheckpoint) {}
+
+    private final Crate model;
+    private final TrainOptions opt;
+    private final Precision precision;
+    private final Device device;
+    private final GradientSync sync;
+    private final Map<String, String> metadata;
+    private final PrintStream log;
+
+    public Trainer(Crate model, TrainOptions opt, Precision precision, Device device, GradientSync sync,
+            Map<String, String> metadata, PrintStream log) {
+        this.model = model;
+        this.opt = opt;
+        this.precision = precision;
+        this.device = device;
+        this.sync = sync;
+        this.metadata = metadata;
+        this.log = log;
+    }
+
+    public Path lastPath() { return opt.outDir().resolve("last.safetensors"); }
+    public Path bestPath() { return opt.outDir().resolve("best.safetensors"); }
+    private boolean writer() { return sync.rank() == 0; }
+
+    public Summary fit(Dataset train, Transform trainTf, Dataset val, Transform valTf) {
+        long start = System.nanoTime();
+        Map<String, Tensor> params = model.parameters().asMap();
+        Optimizer optimizer = opt.newOptimizer(params);
+        DataLoader loader = new DataLoader(train, trainTf, opt.batch(), true, true, opt.seed(), opt.workers(), 4)
+                .shard(sync.rank(), sync.worldSize());
+        DataLoader valLoader = new DataLoader(val, valTf, Math.max(opt.batch(), 256), false, false, opt.seed(), opt.workers(), 2)
+                .shard(sync.rank(), sync.worldSize());
+        int perEpoch = loader.batchesPerEpoch();
+        if (perEpoch == 0) {
+            throw new CrateException("the training set has " + train.size() + " images, fewer than one batch of "
+                    + opt.batch() * sync.worldSize() + ": lower --batch");
+        }
+        TrainCheckpoint.State state = new TrainCheckpoint.State(0, 0, 0, plannedSteps(perEpoch), 0, 0, opt.optimizer(), sync.worldSize(), opt.seed());
+        if (opt.resume()) {
+            state = resume(optimizer, perEpoch);
+        } else {
+            sync.broadcast(params.values());
+        }
+        MetricsLog metrics = writer() ? new MetricsLog(opt.outDir(), opt.resume()) : null;
+        if (metrics != null && opt.resume()) {
+            metrics.truncateAfter(state.epoch() + state.batchInEpoch() / (double) perEpoch);
+        }
+        boolean fitToBudget = opt.epochs() <= 0 && opt.timeBudgetMin() > 0;
+        double budgetSec = opt.timeBudgetMin() > 0 ? opt.timeBudgetMin() * 60 : Double.POSITIVE_INFINITY;
+        long imagesSeen = 0;
+        double evalSeconds = 0;
+        Evaluation.Result last = null;
+        long trainNanos = 0;
+        boolean stop = false;
+        int epoch = state.epoch();
+        int skip = state.batchInEpoch();
+        long step = state.globalStep();
+        long total = state.totalSteps();
+        double best = state.bestTop1();
+        while (!stop && step < total) {
+            loader.setEpoch(epoch);
+            loader.skipBatches(skip);
+            double lossSum = 0, correct = 0, seen = 0, waitNs = 0;
+            long epochStart = System.nanoTime();
+            int batchIdx = skip;
+            try (ProgressBar bar = progress("epoch " + (epoch + 1), perEpoch, skip)) {
+                for (Batch b : loader) {
+                    double lr = new LrSchedule(opt.lr(), opt.minLr(), warmupSteps(perEpoch), total).at(step);
+                    long t0 = System.nanoTime();
+                    double[] r = trainStep(b, optimizer, lr, step);
+                    trainNanos += System.nanoTime() - t0;
+                    if (!Double.isFinite(r[0])) {
+                        throw new CrateException("loss became " + r[0] + " at step " + step + " (epoch " + (epoch + 1)
+                                + "); the last good checkpoint is kept at " + lastPath() + ": lower --lr or use --precision fp32");
+                    }
+                    lossSum += r[0] * b.size();
+                    correct += r[1];
+                    seen += b.size();
+                    waitNs += b.dataWaitNanos();
+                    imagesSeen += b.size();
+                    step++;
+                    batchIdx++;
+                    double elapsed = (System.nanoTime() - start) / 1e9;
+                    bar.step();
+                    bar.setExtraMessage(String.format("loss %.4f acc %.1f%% lr %.2e %.0f img/s wait %.0f%%",
+                            lossSum / seen, 100 * correct / seen, lr, seen * sync.worldSize() / ((System.nanoTime() - epochStart) / 1e9),
+                            100 * waitNs / Math.max(1, System.nanoTime() - epochStart)));
+                    if (fitToBudget && step == state.globalStep() + calibrationSteps(perEpoch)) {
+                        total = fitSteps(step, elapsed, budgetSec, trainNanos / 1e9 / (step - state.globalStep()), val.size(), perEpoch);
+                    }
+                    if (step >= total || elapsed + evalEstimate(evalSeconds, val.size(), trainNanos, imagesSeen) > budgetSec) {
+                        stop = step < total || batchIdx < perEpoch;
+                        break;
+                    }
+                }
+            }
+            boolean epochDone = batchIdx >= perEpoch;
+            long te = System.nanoTime();
+            last = Evaluation.run(model, valLoader, precision, device, sync);
+            evalSeconds = (System.nanoTime() - te) / 1e9;
+            double[] trainTotals = sync.sum(new double[] {lossSum, correct, seen});
+            double epochPos = epoch + batchIdx / (double) perEpoch;
+            int nextEpoch = epochDone ? epoch + 1 : epoch;
+            int nextBatch = epochDone ? 0 : batchIdx;
+            boolean improved = last.top1() > best;
+            best = Math.max(best, last.top1());
+            state = new TrainCheckpoint.State(nextEpoch, nextBatch, step, total, optimizer.steps(), best, opt.optimizer(), sync.worldSize(), opt.seed());
+            if (writer()) {
+                Map<String, Double> row = new LinkedHashMap<>();
+                row.put("epoch", epochPos);
+                row.put("step", (double) step);
+                row.put("train_loss", trainTotals[0] / Math.max(1, trainTotals[2]));
+                row.put("train_top1", trainTotals[1] / Math.max(1, trainTotals[2]));
+                row.put("val_loss", last.loss());
+                row.put("val_top1", last.top1());
+                row.put("val_top5", last.top5());
+                row.put("lr", new LrSchedule(opt.lr(), opt.minLr(), warmupSteps(perEpoch), total).at(Math.max(0, step - 1)));
+                row.put("seconds", (System.nanoTime() - start) / 1e9);
+                metrics.add(row);
+                metrics.plot(opt.outDir().resolve("curves.png"));
+                save(lastPath(), optimizer, state);
+                if (improved) {
+                    save(bestPath(), optimizer, state);
+                }
+                log.printf("epoch %.2f: train loss %.4f acc %.2f%% | val loss %.4f top-1 %.2f%% top-5 %.2f%% | %.0fs%n", epochPos,
+                        row.get("train_loss"), 100 * row.get("train_top1"), last.loss(), 100 * last.top1(), 100 * last.top5(),
+                        row.get("seconds"));
+            }
+            epoch = nextEpoch;
+            skip = nextBatch;
+        }
+        loader.close();
+        valLoader.close();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (last == null) {
+            last = Evaluation.run(model, valLoader, precision, device, sync);
+        }
+        return new Summary(last.top1(), last.top5(), epoch, step, seconds, imagesSeen * sync.worldSize() / Math.max(1e-9, trainNanos / 1e9), lastPath());
+    }
+
+    /** One optimisation step; returns {loss, correct}. Everything it allocates dies with it. */
+    double[] trainStep(Batch b, Optimizer optimizer, double lr, long step) {
+        model.train(true);
+        org.bytedeco.pytorch.Device dev = device.toTorch();
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(opt.seed() * 1_000_003L + step * 7919L + sync.rank()); // dropout is a function of the step: exact resume
+            Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
+            Tensor y = Evaluation.labels(b.labels()).to(dev, torch.ScalarType.Long);
+            Tensor logits;
+            try (Precision.Scope ac = precision.enter(device)) {
+                logits = model.forward(x);
+            }
+            Tensor loss = Losses.crossEntropy(logits, y, opt.labelSmoothing());
+            optimizer.zeroGrad();
+            loss.backward();
+            sync.averageGradients(model.parameters().tensors());
+            if (opt.clipNorm() > 0) {
+                optimizer.clipGradNorm(opt.clipNorm());
+            }
+            optimizer.step(lr);
+            double correct = logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(y).sum().item_double();
+            return new double[] {loss.item_double(), correct};
+        }
+    }
+
+    private long plannedSteps(int perEpoch) {
+        int epochs = opt.epochs() > 0 ? opt.epochs() : 1000; // refined once throughput is known
+        return (long) epochs * perEpoch;
+    }
+
+    private long warmupSteps(int perEpoch) {
+        return Math.max(1, Math.round(opt.warmupEpochs() * perEpoch));
+    }
+
+    private static int calibrationSteps(int perEpoch) {
+        return Math.max(5, Math.min(30, perEpoch / 4));
+    }
+
+    /** Plans the total steps so that training plus its evaluations ends inside the budget. */
+    private long fitSteps(long step, double elapsed, double budgetSec, double secPerStep, int valImages, int perEpoch) {
+        double evalSec = valImages * secPerStep / opt.batch() / 2.5; // inference ≈ 2.5× faster per image than a train step
+        double left = budgetSec - elapsed - 5;
+        long steps = step;
+        for (int i = 0; i < 3; i++) {
+            double epochs = Math.ceil(Math.max(1, steps) / (double) perEpoch);
+            steps = step + (long) Math.max(0, (left - evalSec * (epochs + 1)) / secPerStep);
+        }
+        log.printf("time budget %.1f min: %.2f s/step measured, planning %d steps (%.2f epochs)%n",
+                budgetSec / 60, secPerStep, steps, steps / (double) perEpoch);
+        return Math.max(step, steps);
+    }
+
+    private double evalEstimate(double lastEval, int valImages, long trainNanos, long imagesSeen) {
+        if (lastEval > 0) {
+            return lastEval + 2;
+        }
+        double perImage = imagesSeen == 0 ? 0 : trainNanos / 1e9 / imagesSeen;
+        return valImages * perImage / 2.5 / sync.worldSize() + 2;
+    }
+
+    private TrainCheckpoint.State resume(Optimizer optimizer, int perEpoch) {
+        Path file = lastPath();
+        if (!Files.isRegularFile(file)) {
+            throw new CrateException("--resume: no checkpoint at " + file + ": start without --resume or pass the run's --out");
+        }
+        TrainCheckpoint.State s = TrainCheckpoint.readState(file);
+        var weights = org.crate4j.checkpoint.WeightsFile.read(file);
+        var saved = ConfigJson.fromJson(weights.metadata().get("config"));
+        if (!saved.equals(model.config())) {
+            throw new CrateException("--resume: " + file + " holds a different architecture (" + ConfigJson.toJson(saved)
+                    + ") than requested (" + ConfigJson.toJson(model.config()) + "): use the same --model or a new --out");
+        }
+        if (!s.optimizer().equalsIgnoreCase(opt.optimizer())) {
+            throw new CrateException("--resume: checkpoint was trained with " + s.optimizer() + ", not " + opt.optimizer());
+        }
+        Crate loaded = CrateWeights.load(weights, CrateWeights.Options.defaults());
+        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+            loaded.parameters().asMap().forEach((k, v) -> model.parameters().get(k).copy_(v));
+        }
+        TrainCheckpoint.restoreOptimizer(file, optimizer, s);
+        if (s.worldSize() != sync.worldSize()) {
+            // the epoch's shards differ with the world size: continue from the start of the next epoch
+            s = new TrainCheckpoint.State(s.batchInEpoch() == 0 ? s.epoch() : s.epoch() + 1, 0, s.globalStep(), s.totalSteps(),
+                    s.optimizerSteps(), s.bestTop1(), s.optimizer(), sync.worldSize(), s.seed());
+        }
+        if (writer()) {
+            log.printf("resuming %s at epoch %d, batch %d (step %d of %d)%n", file, s.epoch() + 1, s.batchInEpoch(), s.globalStep(), s.totalSteps());
+        }
+        return s;
+    }
+
+    private void save(Path file, Optimizer optimizer, TrainCheckpoint.State state) {
+        Map<String, String> meta = new LinkedHashMap<>(metadata);
+        meta.put("format", CrateWeights.FORMAT);
+        meta.put("config", ConfigJson.toJson(model.config()));
+        TrainCheckpoint.write(file, model.parameters().asMap(), optimizer, state, meta);
+    }
+
+    private ProgressBar progress(String task, int max, int done) {
+        ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(1000).continuousUpdate().setConsumer(
+                        new me.tongfei.progressbar.ConsoleProgressBarConsumer(writer() ? System.err : new PrintStream(java.io.OutputStream.nullOutputStream())))
+                .build();
+        bar.stepTo(done);
+        return bar;
+    }
+}
