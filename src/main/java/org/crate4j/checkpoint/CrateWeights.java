@@ -70,6 +70,7 @@ public final class CrateWeights {
 
     /** The architecture: our metadata when present, else inferred from the tensor shapes. */
     public static CrateConfig configFor(WeightsFile file, Options opt) {
+        CheckpointKind.require(CheckpointKind.CLASSIFIER, file);
         String json = file.metadata().get("config");
         if (json != null && FORMAT.equals(file.metadata().get("format"))) {
             CrateConfig c = ConfigJson.fromJson(json);

@@ -14,6 +14,16 @@ import org.bytedeco.pytorch.Tensor;
 public final class Parameters {
     private final Map<String, Tensor> byName = new LinkedHashMap<>();
 
+    /**
+     * Parameters holding the given tensors, in the map's order (for model families outside this
+     * package, e.g. CRATE-MAE). The tensors are retained and used as they are.
+     */
+    public static Parameters of(Map<String, Tensor> tensors) {
+        Parameters p = new Parameters();
+        tensors.forEach(p::put);
+        return p;
+    }
+
     void put(String name, Tensor t) {
         t.retainReference();
         byName.put(name, t);

@@ -1,0 +1,52 @@
+package org.crate4j.checkpoint;
+
+import java.util.Map;
+import org.crate4j.CrateException;
+
+/** Which model family a weights file belongs to, read off our metadata or the reference's key names. */
+public enum CheckpointKind {
+    CLASSIFIER("a CRATE classifier", "to_patch_embedding, transformer.layers.*, mlp_head",
+            "load it as a classifier (CrateWeights; predict/finetune --weights)"),
+    MAE("a CRATE-MAE", "patch_embed.proj, blocks.*, decoder_*",
+            "load it as CRATE-MAE (MaeWeights; the mae commands)"),
+    UNKNOWN("an unknown", "", "");
+
+    private final String label;
+    private final String keys;
+    private final String fix;
+
+    CheckpointKind(String label, String keys, String fix) {
+        this.label = label;
+        this.keys = keys;
+        this.fix = fix;
+    }
+
+    public static CheckpointKind of(Map<String, long[]> shapes, Map<String, String> metadata) {
+        String format = metadata.get("format");
+        if (CrateWeights.FORMAT.equals(format)) {
+            return CLASSIFIER;
+        }
+        if (MaeWeights.FORMAT.equals(format)) {
+            return MAE;
+        }
+        for (String k : shapes.keySet()) {
+            if (k.startsWith("transformer.layers.") || k.startsWith("to_patch_embedding.") || k.startsWith("mlp_head.")) {
+                return CLASSIFIER;
+            }
+            if (k.startsWith("patch_embed.proj.") || k.startsWith("decoder_blocks.")
+                    || (k.startsWith("blocks.") && k.contains(".layers.0."))) {
+                return MAE;
+            }
+        }
+        return UNKNOWN;
+    }
+
+    /** Fails with one line when the file is recognisably of another kind than {@code wanted}. */
+    static void require(CheckpointKind wanted, WeightsFile file) {
+        CheckpointKind found = of(file.shapes(), file.metadata());
+        if (found != wanted && found != UNKNOWN) {
+            throw new CrateException(file.path() + " is " + found.label + " checkpoint (" + found.keys + "), not "
+                    + wanted.label + " one: " + found.fix);
+        }
+    }
+}

@@ -1,0 +1,279 @@
+package org.crate4j.checkpoint;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonParseException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.pytorch.Tensor;
+import org.crate4j.CrateException;
+import org.crate4j.engine.Torch;
+import org.crate4j.mae.CrateMae;
+import org.crate4j.mae.MaeConfig;
+import org.crate4j.mae.MaePresets;
+
+/**
+ * Loads and saves CRATE-MAE weights: the MAE training code's checkpoints
+ * ({@code {model, optimizer, epoch, scaler, args}}, read safely) and our safetensors.
+ */
+public final class MaeWeights {
+    public static final String FORMAT = "crate4j-mae";
+    private static final Gson GSON = new Gson();
+    /** What an encoder-only load does without: read when present, else the fresh value. */
+    private static final Set<String> OPTIONAL_FOR_ENCODER = Set.of("pos_embed", "decoder_pos_embed", "mask_token");
+
+    private MaeWeights() {}
+
+    /**
+     * How to read a weights file. Null / 0 fields mean "from the file, else the preset, else the
+     * SPEC default".
+     *
+     * @param preset       a {@code crate-mae-*} preset supplying heads, λ and the rest
+     * @param heads        encoder heads (cannot be read off the shapes)
+     * @param decoderHeads decoder heads (default: the encoder's)
+     * @param encoderOnly  accept files without the decoder ({@code decoder_blocks/norm/pred/embed});
+     *                     the decoder, and the mask token and tables when absent, keep fresh values
+     * @param lambda       the encoder's ISTA threshold λ (not stored in reference checkpoints)
+     * @param maskRatio    override the file's {@code args.mask_ratio}
+     * @param normPixLoss  override the file's {@code args.norm_pix_loss}
+     */
+    public record Options(String preset, int heads, int decoderHeads, boolean encoderOnly,
+            Double lambda, Double maskRatio, Boolean normPixLoss) {
+        public static Options defaults() {
+            return new Options(null, 0, 0, false, null, null, null);
+        }
+
+        public Options withHeads(int encoder, int decoder) {
+            return new Options(preset, encoder, decoder, encoderOnly, lambda, maskRatio, normPixLoss);
+        }
+
+        public Options withEncoderOnly(boolean on) {
+            return new Options(preset, heads, decoderHeads, on, lambda, maskRatio, normPixLoss);
+        }
+
+        public Options withLambda(double l) {
+            return new Options(preset, heads, decoderHeads, encoderOnly, l, maskRatio, normPixLoss);
+        }
+    }
+
+    /** A weights file and, for {@code torch.save} files, the pickled training arguments as a map (else empty). */
+    public record Source(WeightsFile file, Map<String, Object> args) {}
+
+    public static Source read(Path path) {
+        if (!Files.isRegularFile(path)) {
+            throw new CrateException("weights file " + path + " does not exist");
+        }
+        String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".safetensors") || name.endsWith(".st")) {
+            return new Source(WeightsFile.read(path), Map.of());
+        }
+        Object tree = TorchCheckpoint.read(path);
+        LinkedHashMap<String, RawTensor> tensors = TorchCheckpoint.stateDictOf(tree, "checkpoint " + path.getFileName());
+        return new Source(new WeightsFile(path, tensors, Map.of()), argsOf(tree));
+    }
+
+    public static CrateMae load(Path path, Options opt) {
+        Source src = read(path);
+        MaeConfig config = configFor(src, opt);
+        Map<String, RawTensor> tensors = new LinkedHashMap<>(src.file().tensors());
+        Map<String, long[]> expected = new LinkedHashMap<>(config.parameterShapes());
+        if (opt.encoderOnly()) {
+            tensors.keySet().removeIf(MaeWeights::isDecoderPart);
+            expected.keySet().removeIf(k -> isDecoderPart(k) || (OPTIONAL_FOR_ENCODER.contains(k) && !tensors.containsKey(k)));
+        }
+        Map<String, long[]> found = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> found.put(k, v.shape()));
+        StateDictCheck.requireExact(path.toString(), expected, found, hint(config, opt));
+        Map<String, Tensor> values = new LinkedHashMap<>();
+        if (expected.size() < config.parameterShapes().size()) {
+            values.putAll(CrateMae.create(config).stateDict());   // whatever the file leaves out
+        }
+        for (String name : expected.keySet()) {
+            RawTensor raw = tensors.get(name);
+            values.put(name, Torch.fromFloats(raw.toFloats(), raw.shape()));
+        }
+        return CrateMae.fromTensors(config, values);
+    }
+
+    /** The architecture: our metadata when present, else inferred from the shapes and the training arguments. */
+    public static MaeConfig configFor(Source src, Options opt) {
+        WeightsFile file = src.file();
+        CheckpointKind.require(CheckpointKind.MAE, file);
+        String json = file.metadata().get("config");
+        if (json != null && FORMAT.equals(file.metadata().get("format"))) {
+            return overridden(configFromJson(json), opt);
+        }
+        return infer(file.path().toString(), file.shapes(), src.args(), opt);
+    }
+
+    /**
+     * Reads d, both depths, P, C and the grid off the shapes; heads from the options, the preset
+     * (named, or named by {@code args.model} such as {@code mae_crate_base}) or the one preset of
+     * the same width and depth; mask ratio and pixel normalisation from {@code args}.
+     */
+    public static MaeConfig infer(String source, Map<String, long[]> shapes, Map<String, Object> args, Options opt) {
+        long[] pe = need(source, shapes, "patch_embed.proj.weight", 4);
+        if (pe[2] != pe[3]) {
+            throw new CrateException(source + ": patch_embed.proj.weight is " + StateDictCheck.shape(pe) + ": patches must be square");
+        }
+        int dim = (int) pe[0], channels = (int) pe[1], patch = (int) pe[2];
+        int depth = count(shapes, "blocks.%d.layers.0.0.fn.qkv.weight");
+        if (depth == 0) {
+            need(source, shapes, "blocks.0.layers.0.0.fn.qkv.weight", 2);
+        }
+        MaeConfig hint = hint(opt, args);
+        int decoderDepth = count(shapes, "decoder_blocks.%d.layers.0.1.fn.qkv.weight");
+        if (decoderDepth == 0) {
+            decoderDepth = hint != null ? hint.decoderDepth() : depth; // absent decoder: the strict check decides
+        }
+        int image = imageSize(source, shapes, args, hint, patch);
+        int heads = opt.heads() > 0 ? opt.heads() : presetHeads(hint, dim, depth, true);
+        if (heads <= 0) {
+            throw new CrateException(source + ": heads cannot be read off the shapes (width " + dim + ", depth " + depth
+                    + "): pass --heads H or a matching --model crate-mae-* preset");
+        }
+        int decoderHeads = opt.decoderHeads() > 0 ? opt.decoderHeads() : opt.heads() > 0 ? opt.heads()
+                : presetHeads(hint, dim, depth, false);
+        MaeConfig base = hint != null ? hint : MaeConfig.of(image, patch, channels, dim, depth, heads);
+        double ratio = args.get("mask_ratio") instanceof Number n ? n.doubleValue() : base.maskRatio();
+        boolean normPix = args.get("norm_pix_loss") instanceof Boolean b ? b : base.normPixLoss();
+        MaeConfig c = new MaeConfig(image, patch, channels, dim, depth, heads, dim, decoderDepth,
+                decoderHeads > 0 ? decoderHeads : heads, base.eta(), base.lambda(), ratio, normPix);
+        return overridden(c, opt);
+    }
+
+    /** Writes our safetensors: every tensor (position tables included) plus the config as metadata. Atomic. */
+    public static void save(CrateMae model, Path path, Map<String, String> extraMetadata) {
+        Map<String, RawTensor> out = new LinkedHashMap<>();
+        model.stateDict().forEach((k, t) -> out.put(k, RawTensor.ofFloats(Torch.toFloats(t), Torch.shape(t))));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("config", configToJson(model.config()));
+        meta.putAll(extraMetadata);
+        Safetensors.write(path, out, meta);
+    }
+
+    public static String configToJson(MaeConfig c) {
+        return GSON.toJson(c);
+    }
+
+    public static MaeConfig configFromJson(String json) {
+        try {
+            MaeConfig c = GSON.fromJson(json, MaeConfig.class);
+            if (c == null) {
+                throw new CrateException("MAE config in metadata is empty");
+            }
+            return c;
+        } catch (JsonParseException e) {
+            throw new CrateException("MAE config in metadata is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** The decoder's own tensors; the mask token and decoder_pos_embed feed the encoder and are not among them. */
+    static boolean isDecoderPart(String key) {
+        return key.startsWith("decoder_blocks.") || key.startsWith("decoder_norm.") || key.startsWith("decoder_pred.")
+                || key.startsWith("decoder_embed.");
+    }
+
+    private static MaeConfig overridden(MaeConfig c, Options opt) {
+        if (opt.heads() > 0 || opt.decoderHeads() > 0) {
+            int enc = opt.heads() > 0 ? opt.heads() : c.encoderHeads();
+            c = c.withHeads(enc, opt.decoderHeads() > 0 ? opt.decoderHeads() : opt.heads() > 0 ? opt.heads() : c.decoderHeads());
+        }
+        if (opt.lambda() != null) {
+            c = c.withSparsity(c.eta(), opt.lambda());
+        }
+        if (opt.maskRatio() != null) {
+            c = c.withMaskRatio(opt.maskRatio());
+        }
+        if (opt.normPixLoss() != null) {
+            c = c.withNormPixLoss(opt.normPixLoss());
+        }
+        return c;
+    }
+
+    private static MaeConfig hint(Options opt, Map<String, Object> args) {
+        if (opt.preset() != null) {
+            return MaePresets.get(opt.preset());
+        }
+        if (args.get("model") instanceof String m) {
+            String name = m.toLowerCase(Locale.ROOT).replace("mae_crate_", "crate-mae-");
+            return MaePresets.exists(name) ? MaePresets.get(name) : null;
+        }
+        return null;
+    }
+
+    private static int presetHeads(MaeConfig hint, int dim, int depth, boolean encoder) {
+        if (hint != null && hint.encoderDim() == dim) {
+            return encoder ? hint.encoderHeads() : hint.decoderHeads();
+        }
+        for (MaeConfig p : MaePresets.all().values()) {
+            if (p.encoderDim() == dim && p.encoderDepth() == depth) {
+                return encoder ? p.encoderHeads() : p.decoderHeads();
+            }
+        }
+        return 0;
+    }
+
+    private static int imageSize(String source, Map<String, long[]> shapes, Map<String, Object> args, MaeConfig hint, int patch) {
+        long[] table = shapes.containsKey("decoder_pos_embed") ? shapes.get("decoder_pos_embed") : shapes.get("pos_embed");
+        if (table != null && table.length == 3) {
+            long patches = table[1] - 1;
+            int side = (int) Math.round(Math.sqrt(patches));
+            if ((long) side * side != patches) {
+                throw new CrateException(source + ": the position table has " + patches + " patch positions, not a square grid");
+            }
+            return side * patch;
+        }
+        if (args.get("input_size") instanceof Number n) {
+            return n.intValue();
+        }
+        if (hint != null) {
+            return hint.imageSize();
+        }
+        throw new CrateException(source + ": no position table to read the image size from: pass a --model crate-mae-* preset");
+    }
+
+    private static int count(Map<String, long[]> shapes, String pattern) {
+        int n = 0;
+        while (shapes.containsKey(String.format(Locale.ROOT, pattern, n))) {
+            n++;
+        }
+        return n;
+    }
+
+    private static long[] need(String source, Map<String, long[]> shapes, String key, int rank) {
+        long[] s = shapes.get(key);
+        if (s == null) {
+            throw new CrateException(source + ": no '" + key + "' tensor: this is not a CRATE-MAE checkpoint");
+        }
+        if (s.length != rank) {
+            throw new CrateException(source + ": '" + key + "' is " + StateDictCheck.shape(s) + ", expected rank " + rank);
+        }
+        return s;
+    }
+
+    private static String hint(MaeConfig c, Options opt) {
+        return "model built as dim " + c.encoderDim() + ", depth " + c.encoderDepth() + "/" + c.decoderDepth()
+                + " (encoder/decoder), heads " + c.encoderHeads() + "/" + c.decoderHeads() + ", patch " + c.patchSize()
+                + ", image " + c.imageSize() + " (use --model/--heads to change"
+                + (opt.encoderOnly() ? ")" : "; --encoder-only to load without the decoder)");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> argsOf(Object tree) {
+        if (tree instanceof Map<?, ?> top) {
+            Object args = top.get("args");
+            if (args instanceof PickledObject o && o.state() instanceof Map<?, ?> fields) {
+                return (Map<String, Object>) fields;
+            }
+            if (args instanceof Map<?, ?> fields) {
+                return (Map<String, Object>) fields;
+            }
+        }
+        return Map.of();
+    }
+}

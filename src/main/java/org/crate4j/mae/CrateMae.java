@@ -1,0 +1,359 @@
+package org.crate4j.mae;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.crate4j.CrateException;
+import org.crate4j.engine.Scopes;
+import org.crate4j.engine.Torch;
+import org.crate4j.model.LayerTrace;
+import org.crate4j.model.Layers;
+import org.crate4j.model.Parameters;
+import org.crate4j.model.PositionEmbedding;
+
+/**
+ * CRATE-MAE (SPEC §2): a masked autoencoder whose encoder layers are CRATE layers (compress with
+ * MSSA, sparsify with ISTA) and whose decoder layers are their transposes (expand with a
+ * dictionary, then undo compression). Tensors carry the reference's names; the two sine-cosine
+ * position tables are kept apart from the trainable {@link #parameters()}.
+ */
+public final class CrateMae {
+    private static final double BLOCK_LN_EPS = 1e-5;   // the blocks' pre-norms
+    private static final double FINAL_LN_EPS = 1e-6;   // norm and decoder_norm
+    private static final double PIX_EPS = 1e-6;
+
+    private final MaeConfig config;
+    private final Parameters params;
+    private final Map<String, Tensor> tables;
+
+    /** The encoder's output and the masking it used. */
+    public record Encoded(Tensor latent, Masking masking) {
+        /** (B, N), 1 = removed. */
+        public Tensor mask() { return masking.mask(); }
+    }
+
+    /** What one pre-training step computes: the scalar loss, the predicted patches (B, N, P²C), the mask (B, N). */
+    public record Output(Tensor loss, Tensor pred, Tensor mask) {}
+
+    /**
+     * Images (B, C, H, W) for looking at a reconstruction.
+     *
+     * @param prediction the decoder's output for every patch
+     * @param pasted     the input's visible patches with the prediction in the removed ones
+     * @param masked     the input with the removed patches set to 0
+     * @param mask       (B, N), 1 = removed
+     */
+    public record Reconstruction(Tensor prediction, Tensor pasted, Tensor masked, Tensor mask) {}
+
+    private CrateMae(MaeConfig config, Parameters params, Map<String, Tensor> tables) {
+        this.config = config;
+        this.params = params;
+        this.tables = tables;
+    }
+
+    /** A new model with the MAE recipe's initialisation (see {@link MaeInit}), drawn from libtorch's RNG. */
+    public static CrateMae create(MaeConfig config) {
+        Torch.init();
+        return fromTensors(config, MaeInit.create(config));
+    }
+
+    /** A model around given tensors, one per key of {@link MaeConfig#parameterShapes()} (shapes already checked). */
+    public static CrateMae fromTensors(MaeConfig config, Map<String, Tensor> tensors) {
+        Map<String, Tensor> trainable = new LinkedHashMap<>();
+        Map<String, Tensor> fixed = new LinkedHashMap<>();
+        for (String name : config.parameterShapes().keySet()) {
+            Tensor t = tensors.get(name);
+            if (t == null) {
+                throw new IllegalArgumentException("no tensor for " + name);
+            }
+            if (MaeConfig.FIXED_TABLES.contains(name)) {
+                Tensor table = t.detach();
+                table.retainReference();
+                fixed.put(name, table);
+            } else {
+                trainable.put(name, t.detach().requires_grad_(true));
+            }
+        }
+        return new CrateMae(config, Parameters.of(trainable), Collections.unmodifiableMap(fixed));
+    }
+
+    public MaeConfig config() { return config; }
+
+    /** The trainable tensors (what an optimiser updates and what is counted). */
+    public Parameters parameters() { return params; }
+
+    /** The fixed tables {@code pos_embed} and {@code decoder_pos_embed} (no gradient). */
+    public Map<String, Tensor> positionTables() { return tables; }
+
+    /** Every tensor by reference key in the reference's order, trainable and fixed: what a checkpoint holds. */
+    public Map<String, Tensor> stateDict() {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        for (String name : config.parameterShapes().keySet()) {
+            all.put(name, MaeConfig.FIXED_TABLES.contains(name) ? tables.get(name) : params.get(name));
+        }
+        return all;
+    }
+
+    // ---------------------------------------------------------------- masking
+
+    /** Masks by the given noise (B, N): each image keeps its N·(1 − ratio) patches of smallest noise. */
+    public Masking mask(Tensor noise) {
+        if (noise.dim() != 2 || noise.size(1) != config.numPatches()) {
+            throw new CrateException("mask noise must be (B, " + config.numPatches() + "), got " + Arrays.toString(Torch.shape(noise)));
+        }
+        return Masking.fromNoise(noise, config.keptPatches());
+    }
+
+    /** Uniform noise in [0, 1) for {@code batch} images, from libtorch's RNG. */
+    public Tensor randomNoise(long batch, org.bytedeco.pytorch.Device device) {
+        return torch.rand(new long[] {batch, config.numPatches()}, new TensorOptions(device));
+    }
+
+    /** A fresh random masking of {@code batch} images (on the CPU). */
+    public Masking randomMask(long batch) {
+        return mask(randomNoise(batch, new org.bytedeco.pytorch.Device("cpu")));
+    }
+
+    // ---------------------------------------------------------------- the model
+
+    /** Loss, prediction and mask for images (B, C, H, W); {@code noise} (B, N) or null for random masking. */
+    public Output forward(Tensor images, Tensor noise) {
+        Encoded e = forwardEncoder(images, noise);
+        Tensor pred = forwardDecoder(e.latent());
+        return new Output(forwardLoss(images, pred, e.mask()), pred, e.mask());
+    }
+
+    /** The encoder on masked images: latent (B, N+1, d), class token first. */
+    public Encoded forwardEncoder(Tensor images, Tensor noise) {
+        return forwardEncoder(images, noise, null);
+    }
+
+    /** As {@link #forwardEncoder(Tensor, Tensor)}, appending every encoder layer's intermediates to {@code trace}. */
+    public Encoded forwardEncoder(Tensor images, Tensor noise, List<LayerTrace> trace) {
+        checkInput(images, true);
+        Masking masking = mask(noise != null ? noise : randomNoise(images.size(0), images.device()));
+        Tensor z = Scopes.keep(() -> maskedInput(images, masking));
+        return new Encoded(encode(z, trace), masking);
+    }
+
+    /**
+     * The encoder without masking, for linear probing and analysis: (B, N+1, d) after {@code norm}.
+     * Other image sizes than the config's get the position table bicubically resized (SPEC §4).
+     */
+    public Tensor encodeFeatures(Tensor images) {
+        return encodeFeatures(images, null);
+    }
+
+    /** As {@link #encodeFeatures(Tensor)}, appending every encoder layer's intermediates to {@code trace}. */
+    public Tensor encodeFeatures(Tensor images, List<LayerTrace> trace) {
+        checkInput(images, false);
+        Tensor z = Scopes.keep(() -> {
+            int gh = (int) images.size(2) / config.patchSize(), gw = (int) images.size(3) / config.patchSize();
+            Tensor pos = PositionEmbedding.resize(tables.get("decoder_pos_embed"), config.gridSize(), config.gridSize(), gh, gw);
+            return withClassToken(patchEmbed(images)).add(pos);
+        });
+        return encode(z, trace);
+    }
+
+    /** Every encoder layer's intermediates on unmasked images (like {@code Crate.trace}). */
+    public List<LayerTrace> trace(Tensor images) {
+        List<LayerTrace> out = new ArrayList<>();
+        encodeFeatures(images, out);
+        return out;
+    }
+
+    /** The decoder: predicted patches (B, N, P²·C) from the latent (B, N+1, d); the class token is dropped. */
+    public Tensor forwardDecoder(Tensor latent) {
+        Tensor x = latent;
+        for (int i = 0; i < config.decoderDepth(); i++) {
+            final int layer = i;
+            final Tensor in = x;
+            x = Scopes.keep(() -> decoderBlock(layer, in));
+        }
+        final Tensor out = x;
+        return Scopes.keep(() -> {
+            Tensor y = Layers.layerNorm(out, p("decoder_norm.weight"), p("decoder_norm.bias"), FINAL_LN_EPS);
+            y = Layers.linear(y, p("decoder_pred.weight"), p("decoder_pred.bias"));
+            return y.narrow(1, 1, config.numPatches());
+        });
+    }
+
+    /**
+     * Mean squared error per patch against the patchified images (normalised per patch when
+     * {@code normPixLoss}), averaged over the removed patches: Σ mask·mse / Σ mask.
+     */
+    public Tensor forwardLoss(Tensor images, Tensor pred, Tensor mask) {
+        return Scopes.keep(() -> {
+            Tensor target = targets(images);
+            Tensor perPatch = pred.sub(target).pow(new Scalar(2.0)).mean(new long[] {-1}, false, new ScalarTypeOptional());
+            return perPatch.mul(mask).sum().div(mask.sum());
+        });
+    }
+
+    /**
+     * Reconstructions to look at (no gradient). With {@code normPixLoss} the prediction lives in
+     * per-patch normalised units; it is mapped back with each true patch's own mean and spread,
+     * as the MAE visualisations do (so removed patches borrow their true statistics).
+     */
+    public Reconstruction reconstruct(Tensor images, Tensor noise) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            Encoded e = forwardEncoder(images, noise);
+            Tensor pred = forwardDecoder(e.latent());
+            Tensor patches = Layers.patchify(images, config.patchSize());
+            if (config.normPixLoss()) {
+                pred = pred.mul(patchSpread(patches)).add(patchMean(patches));
+            }
+            Tensor removed = e.masking().removed();
+            Tensor pasted = torch.where(removed, pred, patches);
+            Tensor masked = patches.masked_fill(removed, new Scalar(0.0));
+            return new Reconstruction(unpatchify(pred), unpatchify(pasted), unpatchify(masked), e.mask());
+        }
+    }
+
+    /** Patches (B, N, P²·C) back to images (B, C, H, W); the inverse of {@code Layers.patchify}. */
+    public Tensor unpatchify(Tensor patches) {
+        long b = patches.size(0);
+        int g = config.gridSize(), p = config.patchSize(), c = config.channels();
+        return patches.reshape(b, g, g, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(b, c, (long) g * p, (long) g * p);
+    }
+
+    // ---------------------------------------------------------------- pieces
+
+    /**
+     * The reference's encoder input: kept patch tokens, mask tokens where patches were removed
+     * (original order), class token in front, plus the fixed {@code decoder_pos_embed}. The
+     * reference gathers the kept tokens, appends mask tokens and unshuffles; choosing per position
+     * between the token and the mask token gives the same tensor.
+     */
+    private Tensor maskedInput(Tensor images, Masking masking) {
+        Tensor x = torch.where(masking.removed(), p("mask_token"), patchEmbed(images));
+        return withClassToken(x).add(tables.get("decoder_pos_embed"));
+    }
+
+    /** A P×P stride-P convolution: (B, C, H, W) → (B, N, d), patches in row-major order. */
+    private Tensor patchEmbed(Tensor images) {
+        long p = config.patchSize();
+        Tensor x = torch.conv2d(images, p("patch_embed.proj.weight"), new TensorOptional(p("patch_embed.proj.bias")),
+                new long[] {p, p}, new long[] {0, 0}, new long[] {1, 1}, 1);
+        return x.flatten(2, 3).transpose(1, 2);
+    }
+
+    private Tensor withClassToken(Tensor x) {
+        Tensor cls = p("cls_token").expand(x.size(0), 1, config.encoderDim());
+        return torch.cat(new TensorVector(cls, x), 1);
+    }
+
+    /** The encoder layers then {@code norm}. */
+    private Tensor encode(Tensor input, List<LayerTrace> trace) {
+        Tensor z = input;
+        for (int i = 0; i < config.encoderDepth(); i++) {
+            final int layer = i;
+            final Tensor in = z;
+            z = Scopes.keep(() -> encoderBlock(layer, in, trace));
+            if (trace != null) {
+                LayerTrace t = trace.get(trace.size() - 1);
+                Scopes.adopt(t.input(), t.subspaces(), t.attention(), t.compressed(), t.sparse());
+            }
+        }
+        final Tensor out = z;
+        return Scopes.keep(() -> Layers.layerNorm(out, p("norm.weight"), p("norm.bias"), FINAL_LN_EPS));
+    }
+
+    /** One encoder layer: Zh = Z + MSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). */
+    private Tensor encoderBlock(int i, Tensor z, List<LayerTrace> trace) {
+        String pre = "blocks." + i + ".layers.0.";
+        Attended a = mssa(pre + "0.fn", norm(z, pre + "0.norm"), config.encoderHeads(), config.encoderProjectsOut(), trace != null);
+        Tensor zh = z.add(a.out());
+        Tensor out = Layers.istaStep(norm(zh, pre + "1.norm"), p(pre + "1.fn.weight"), config.eta(), config.lambda());
+        if (trace != null) {
+            trace.add(new LayerTrace(retained(z), retained(a.u()), retained(a.attention()), retained(zh), retained(out)));
+        }
+        return out;
+    }
+
+    /** One decoder layer, the transposed step: Y = LN_a(X)·Dᵀ; X = Y − MSSA(LN_b(Y)). */
+    private Tensor decoderBlock(int i, Tensor x) {
+        String pre = "decoder_blocks." + i + ".layers.0.";
+        Tensor y = Layers.linear(norm(x, pre + "0.norm"), p(pre + "0.fn.weight"), null);
+        Attended a = mssa(pre + "1.fn", norm(y, pre + "1.norm"), config.decoderHeads(), config.decoderProjectsOut(), false);
+        return y.sub(a.out());
+    }
+
+    private record Attended(Tensor u, Tensor attention, Tensor out) {}
+
+    /**
+     * MSSA: U = x·Wᵀ split into heads, A_j = softmax(U_j·U_jᵀ/√k), output Linear(concat A_j·U_j).
+     * Without a gradient and without a trace, libtorch's fused attention computes the same.
+     */
+    private Attended mssa(String fn, Tensor x, int heads, boolean projectsOut, boolean keepAttention) {
+        Tensor u = Layers.subspaceProjections(x, p(fn + ".qkv.weight"), heads);
+        Tensor attention = null;
+        Tensor o;
+        if (keepAttention || GradMode.is_enabled()) {
+            attention = Layers.subspaceAttention(u);
+            o = torch.matmul(attention, u);
+        } else {
+            o = torch.scaled_dot_product_attention(u, u, u, new TensorOptional(), 0.0, false, new DoubleOptional(), false);
+        }
+        Tensor out = Layers.mergeHeads(o);
+        if (projectsOut) {
+            out = Layers.linear(out, p(fn + ".to_out.0.weight"), p(fn + ".to_out.0.bias"));
+        }
+        return new Attended(u, attention, out);
+    }
+
+    /** The loss target: patches, or with normPixLoss (t − mean)/√(var + 1e-6), unbiased var per patch. */
+    private Tensor targets(Tensor images) {
+        Tensor t = Layers.patchify(images, config.patchSize());
+        return config.normPixLoss() ? t.sub(patchMean(t)).div(patchSpread(t)) : t;
+    }
+
+    private static Tensor patchMean(Tensor patches) {
+        return patches.mean(new long[] {-1}, true, new ScalarTypeOptional());
+    }
+
+    private static Tensor patchSpread(Tensor patches) {
+        return patches.var(new long[] {-1}, true, true).add(new Scalar(PIX_EPS)).sqrt();
+    }
+
+    private Tensor norm(Tensor x, String prefix) {
+        return Layers.layerNorm(x, p(prefix + ".weight"), p(prefix + ".bias"), BLOCK_LN_EPS);
+    }
+
+    private void checkInput(Tensor images, boolean exactSize) {
+        if (images.dim() != 4 || images.size(1) != config.channels()) {
+            throw new CrateException("model expects images (B, " + config.channels() + ", H, W), got " + Arrays.toString(Torch.shape(images)));
+        }
+        long h = images.size(2), w = images.size(3);
+        if (exactSize && (h != config.imageSize() || w != config.imageSize())) {
+            throw new CrateException("masked pre-training expects " + config.imageSize() + "x" + config.imageSize()
+                    + " images (the size the position table was built for), got " + h + "x" + w);
+        }
+        if (h % config.patchSize() != 0 || w % config.patchSize() != 0) {
+            throw new CrateException("image " + h + "x" + w + " is not divisible by the patch size " + config.patchSize());
+        }
+    }
+
+    private static Tensor retained(Tensor t) {
+        Tensor d = t.detach();
+        d.retainReference();
+        return d;
+    }
+
+    private Tensor p(String name) {
+        return params.get(name);
+    }
+}

@@ -1,0 +1,190 @@
+package org.crate4j.mae;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.crate4j.CrateException;
+
+/**
+ * The CRATE-MAE architecture (SPEC §2). Immutable; derived sizes are methods.
+ *
+ * @param imageSize    square input side in pixels (the fixed position tables are built for it)
+ * @param patchSize    P: images are cut into P×P patches
+ * @param encoderDim   d of the encoder
+ * @param encoderDepth encoder layers (MSSA + ISTA)
+ * @param encoderHeads encoder subspaces; k = d / h
+ * @param decoderDim   d of the decoder; must equal the encoder's, see the constructor
+ * @param decoderDepth decoder layers (transposed step: dictionary, then MSSA subtracted)
+ * @param decoderHeads decoder subspaces
+ * @param eta          ISTA step size η of the encoder
+ * @param lambda       ISTA threshold λ of the encoder (0.5 in the reference's encoder)
+ * @param maskRatio    fraction of patches replaced by the mask token during pre-training
+ * @param normPixLoss  compare against per-patch normalised pixels
+ */
+public record MaeConfig(int imageSize, int patchSize, int channels,
+        int encoderDim, int encoderDepth, int encoderHeads,
+        int decoderDim, int decoderDepth, int decoderHeads,
+        double eta, double lambda, double maskRatio, boolean normPixLoss) {
+
+    /** Keys of the two sine-cosine tables: stored in checkpoints, never trained. */
+    public static final Set<String> FIXED_TABLES = Set.of("pos_embed", "decoder_pos_embed");
+
+    public MaeConfig {
+        require(imageSize > 0 && patchSize > 0 && imageSize % patchSize == 0,
+                "image " + imageSize + " is not a positive multiple of the patch size " + patchSize);
+        require(channels > 0 && encoderDepth > 0 && decoderDepth > 0 && encoderHeads > 0 && decoderHeads > 0,
+                "channels, depths and heads must be positive");
+        require(encoderDim > 0 && encoderDim % 4 == 0,
+                "width " + encoderDim + " must be a positive multiple of 4 (the 2-D sine-cosine table splits it in quarters)");
+        // The reference feeds the encoder's output straight into the decoder (decoder_embed is never
+        // applied) and adds decoder_pos_embed and the mask token on the encoder side: one width.
+        require(decoderDim == encoderDim, "decoder width " + decoderDim + " must equal the encoder width " + encoderDim
+                + ": the reference passes the latent to the decoder without decoder_embed");
+        require(encoderDim % encoderHeads == 0, "encoder heads " + encoderHeads + " do not divide the width " + encoderDim);
+        require(decoderDim % decoderHeads == 0, "decoder heads " + decoderHeads + " do not divide the width " + decoderDim);
+        require(maskRatio >= 0 && maskRatio < 1, "mask ratio must be in [0, 1), got " + maskRatio);
+    }
+
+    /** Encoder and decoder alike, η = 0.1, λ = 0.5, mask ratio 0.75, raw-pixel loss (SPEC §2). */
+    public static MaeConfig of(int imageSize, int patchSize, int channels, int dim, int depth, int heads) {
+        return new MaeConfig(imageSize, patchSize, channels, dim, depth, heads, dim, depth, heads, 0.1, 0.5, 0.75, false);
+    }
+
+    public int gridSize() { return imageSize / patchSize; }
+    public int numPatches() { return gridSize() * gridSize(); }
+    /** Patches plus the class token. */
+    public int numTokens() { return numPatches() + 1; }
+    /** P²·C, the width of one flattened patch and of the decoder's prediction. */
+    public int patchDim() { return patchSize * patchSize * channels; }
+    public int encoderHeadDim() { return encoderDim / encoderHeads; }
+    public int decoderHeadDim() { return decoderDim / decoderHeads; }
+    /** Patches the encoder sees as themselves: ⌊N·(1 − ratio)⌋, as Python's int() truncates. */
+    public int keptPatches() { return (int) (numPatches() * (1 - maskRatio)); }
+    /** The reference skips MSSA's output projection when one head spans the whole width. */
+    public boolean encoderProjectsOut() { return encoderHeads != 1; }
+    public boolean decoderProjectsOut() { return decoderHeads != 1; }
+
+    public MaeConfig withMaskRatio(double r) {
+        return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, r, normPixLoss);
+    }
+    public MaeConfig withNormPixLoss(boolean on) {
+        return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, maskRatio, on);
+    }
+    public MaeConfig withSparsity(double newEta, double newLambda) {
+        return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, newEta, newLambda, maskRatio, normPixLoss);
+    }
+    public MaeConfig withHeads(int encoder, int decoder) {
+        return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoder, decoderDim, decoderDepth, decoder, eta, lambda, maskRatio, normPixLoss);
+    }
+    public MaeConfig withImageSize(int size) {
+        return new MaeConfig(size, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, maskRatio, normPixLoss);
+    }
+
+    /**
+     * Every tensor of a reference checkpoint, key and shape, in the reference's state-dict order
+     * (the module's own tensors first, then its sub-modules). Includes the two fixed tables
+     * ({@link #FIXED_TABLES}); {@link #trainableShapes()} leaves them out. The single source of
+     * truth for building, loading and counting.
+     *
+     * <p>Counted as trainable: {@code cls_token}, {@code mask_token} (the learned mask token, one
+     * vector of the decoder width) and {@code decoder_embed} (present and trained in the reference
+     * although its forward never applies it). With these the base preset has 44,335,872 trainable
+     * parameters, SPEC §2's figure; leaving any of them out would not reproduce it.
+     */
+    public Map<String, long[]> parameterShapes() {
+        int d = encoderDim, dd = decoderDim;
+        Map<String, long[]> s = new LinkedHashMap<>();
+        s.put("cls_token", new long[] {1, 1, d});
+        s.put("pos_embed", new long[] {1, numTokens(), d});
+        s.put("mask_token", new long[] {1, 1, dd});
+        s.put("decoder_pos_embed", new long[] {1, numTokens(), dd});
+        s.put("patch_embed.proj.weight", new long[] {d, channels, patchSize, patchSize});
+        s.put("patch_embed.proj.bias", new long[] {d});
+        for (int i = 0; i < encoderDepth; i++) {
+            String p = "blocks." + i + ".layers.0.";
+            layerNorm(s, p + "0.norm", d);
+            attention(s, p + "0.fn", d, encoderProjectsOut());
+            layerNorm(s, p + "1.norm", d);
+            s.put(p + "1.fn.weight", new long[] {d, d});             // ISTA dictionary D
+        }
+        layerNorm(s, "norm", d);
+        s.put("decoder_embed.weight", new long[] {dd, d});
+        s.put("decoder_embed.bias", new long[] {dd});
+        for (int i = 0; i < decoderDepth; i++) {
+            String p = "decoder_blocks." + i + ".layers.0.";
+            layerNorm(s, p + "0.norm", dd);
+            s.put(p + "0.fn.weight", new long[] {dd, dd});            // decoder dictionary, Y = X·Dᵀ
+            layerNorm(s, p + "1.norm", dd);
+            attention(s, p + "1.fn", dd, decoderProjectsOut());
+        }
+        layerNorm(s, "decoder_norm", dd);
+        s.put("decoder_pred.weight", new long[] {patchDim(), dd});
+        s.put("decoder_pred.bias", new long[] {patchDim()});
+        return s;
+    }
+
+    /** {@link #parameterShapes()} without the fixed position tables: what an optimiser updates. */
+    public Map<String, long[]> trainableShapes() {
+        Map<String, long[]> s = parameterShapes();
+        s.keySet().removeAll(FIXED_TABLES);
+        return s;
+    }
+
+    /** Trainable parameters (44,335,872 for crate-mae-base). */
+    public long parameterCount() {
+        return count(trainableShapes());
+    }
+
+    /** Entries of the two fixed sine-cosine tables (2 × 197 × 768 for crate-mae-base). */
+    public long fixedCount() {
+        return count(parameterShapes()) - parameterCount();
+    }
+
+    /**
+     * Forward FLOPs per image of encoder plus decoder (2 per multiply-add, GEMMs and attention
+     * products). The reference's encoder runs on all N+1 positions (mask tokens included), so
+     * masking saves nothing. ISTA counts our one fused GEMM.
+     */
+    public long flopsPerImage() {
+        long n = numTokens();
+        long patchEmbed = 2L * numPatches() * patchDim() * encoderDim;
+        long enc = encoderDepth * (mssaFlops(n, encoderDim, encoderProjectsOut()) + 2L * n * encoderDim * encoderDim);
+        long dec = decoderDepth * (mssaFlops(n, decoderDim, decoderProjectsOut()) + 2L * n * decoderDim * decoderDim);
+        return patchEmbed + enc + dec + 2L * n * decoderDim * patchDim();
+    }
+
+    private static long mssaFlops(long n, long d, boolean projectsOut) {
+        return 2L * n * d * d + 2L * 2 * n * n * d + (projectsOut ? 2L * n * d * d : 0);
+    }
+
+    private static void layerNorm(Map<String, long[]> s, String prefix, int d) {
+        s.put(prefix + ".weight", new long[] {d});
+        s.put(prefix + ".bias", new long[] {d});
+    }
+
+    private static void attention(Map<String, long[]> s, String prefix, int d, boolean projectsOut) {
+        s.put(prefix + ".qkv.weight", new long[] {d, d});
+        if (projectsOut) {
+            s.put(prefix + ".to_out.0.weight", new long[] {d, d});
+            s.put(prefix + ".to_out.0.bias", new long[] {d});
+        }
+    }
+
+    private static long count(Map<String, long[]> shapes) {
+        long n = 0;
+        for (long[] shape : shapes.values()) {
+            long e = 1;
+            for (long x : shape) {
+                e *= x;
+            }
+            n += e;
+        }
+        return n;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new CrateException(message);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package org.crate4j.mae;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.crate4j.CrateException;
+
+/** The CRATE-MAE presets by name (SPEC §2): image 224, patch 16, 3 channels, encoder = decoder. */
+public final class MaePresets {
+    private static final Map<String, MaeConfig> TABLE = new LinkedHashMap<>();
+
+    static {
+        TABLE.put("crate-mae-tiny", MaeConfig.of(224, 16, 3, 384, 12, 6));
+        TABLE.put("crate-mae-small", MaeConfig.of(224, 16, 3, 576, 12, 12));
+        TABLE.put("crate-mae-base", MaeConfig.of(224, 16, 3, 768, 12, 12));
+        TABLE.put("crate-mae-large", MaeConfig.of(224, 16, 3, 1024, 24, 16));
+    }
+
+    private MaePresets() {}
+
+    public static MaeConfig get(String name) {
+        MaeConfig c = TABLE.get(name.toLowerCase(Locale.ROOT));
+        if (c == null) {
+            throw new CrateException("unknown MAE model '" + name + "': choose one of " + String.join(", ", TABLE.keySet()));
+        }
+        return c;
+    }
+
+    public static boolean exists(String name) {
+        return TABLE.containsKey(name.toLowerCase(Locale.ROOT));
+    }
+
+    public static Map<String, MaeConfig> all() {
+        return Collections.unmodifiableMap(TABLE);
+    }
+}

@@ -1,0 +1,36 @@
+package org.crate4j.mae;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Which patches an image keeps (SPEC §2): per image, the {@code keep} patches with the smallest
+ * noise. The reference's random shuffle, as index tensors.
+ *
+ * @param mask       (B, N) float, 1 = removed, 0 = kept
+ * @param idsKeep    (B, keep) long, the kept patches in ascending order of their noise
+ * @param idsRestore (B, N) long, each patch's rank in the noise order (argsort of the shuffle)
+ */
+public record Masking(Tensor mask, Tensor idsKeep, Tensor idsRestore) {
+
+    /** Masks by sorted noise (B, N): keeps the {@code keep} smallest of each row. */
+    public static Masking fromNoise(Tensor noise, int keep) {
+        if (noise.dim() != 2 || keep < 0 || keep > noise.size(1)) {
+            throw new IllegalArgumentException("noise must be (B, N) with N ≥ " + keep + ", got "
+                    + java.util.Arrays.toString(org.crate4j.engine.Torch.shape(noise)));
+        }
+        Tensor idsShuffle = torch.argsort(noise, true, 1, false);       // ascending: small is kept
+        Tensor idsRestore = torch.argsort(idsShuffle, true, 1, false);
+        Tensor idsKeep = idsShuffle.narrow(1, 0, keep);
+        // the reference sets the first `keep` of the shuffled order to 0 and unshuffles: a patch
+        // is removed exactly when its rank is ≥ keep
+        Tensor mask = idsRestore.ge(new Scalar((long) keep)).to(torch.ScalarType.Float);
+        return new Masking(mask, idsKeep, idsRestore);
+    }
+
+    /** (B, N, 1) booleans, true where the patch was replaced by the mask token. */
+    public Tensor removed() {
+        return mask.unsqueeze(-1).gt(new Scalar(0.5));
+    }
+}
