@@ -28,12 +28,15 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--pool", description = "cls or mean (default: the preset's, else cls)")
     String pool;
 
+    @Option(names = "--no-head", description = "drop mlp_head.* (for fine-tuning elsewhere); a fresh head is written")
+    boolean noHead;
+
     @Option(names = "--verbose", description = "show stack traces on errors")
     boolean verbose;
 
     @Override
     public Integer call() {
-        Crate m = CrateWeights.load(input, new CrateWeights.Options(model, heads, false, 0, pool == null ? null : Pooling.parse(pool)));
+        Crate m = CrateWeights.load(input, new CrateWeights.Options(model, heads, noHead, 0, pool == null ? null : Pooling.parse(pool)));
         CrateWeights.save(m, output, Map.of("source", input.getFileName().toString()));
         System.out.printf("wrote %s: %d tensors, %,d parameters (dim %d, depth %d, heads %d, patch %d, classes %d)%n",
                 output, m.parameters().names().size(), m.parameters().count(), m.config().dim(), m.config().depth(),

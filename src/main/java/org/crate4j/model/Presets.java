@@ -18,7 +18,7 @@ public final class Presets {
         TABLE.put("crate-small-p8", CrateConfig.of(224, 8, 3, 1000, 576, 12, 12));
         TABLE.put("crate-base-p8", CrateConfig.of(224, 8, 3, 1000, 768, 12, 12));
         // The default model of `crate train` on Fashion-MNIST (28×28 grey, 10 classes).
-        TABLE.put("crate-fmnist", CrateConfig.of(28, 4, 1, 10, 192, 6, 6));
+        TABLE.put("crate-fmnist", CrateConfig.of(28, 4, 1, 10, 96, 4, 4).withPool(Pooling.MEAN));
     }
 
     private Presets() {}

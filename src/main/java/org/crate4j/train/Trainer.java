@@ -29,7 +29,7 @@ import org.crate4j.model.Crate;
  * exact resume. Data parallel through {@link GradientSync}; rank 0 alone writes files.
  */
 public final class Trainer {
-    public record Summary(double top1, double top5, int epochs, long steps, double seconds, double imagesPerSec, Path lastCheckpoint) {}
+    public record Summary(double top1, double top5, double epochs, long steps, double seconds, double imagesPerSec, Path lastCheckpoint) {}
 
     private final Crate model;
     private final TrainOptions opt;
@@ -38,6 +38,7 @@ public final class Trainer {
     private final GradientSync sync;
     private final Map<String, String> metadata;
     private final PrintStream log;
+    private long stopAfterStep = Long.MAX_VALUE;
 
     public Trainer(Crate model, TrainOptions opt, Precision precision, Device device, GradientSync sync,
             Map<String, String> metadata, PrintStream log) {
@@ -48,6 +49,12 @@ public final class Trainer {
         this.sync = sync;
         this.metadata = metadata;
         this.log = log;
+    }
+
+    /** Ends the run after this global step as an interruption would (for tests of --resume). */
+    Trainer stopAfterStep(long step) {
+        stopAfterStep = step;
+        return this;
     }
 
     public Path lastPath() { return opt.outDir().resolve("last.safetensors"); }
@@ -84,6 +91,7 @@ public final class Trainer {
         Evaluation.Result last = null;
         long trainNanos = 0;
         boolean stop = false;
+        long calibNanos = 0, calibStep = 0;
         int epoch = state.epoch();
         int skip = state.batchInEpoch();
         long step = state.globalStep();
@@ -117,8 +125,18 @@ public final class Trainer {
                     bar.setExtraMessage(String.format("loss %.4f acc %.1f%% lr %.2e %.0f img/s wait %.0f%%",
                             lossSum / seen, 100 * correct / seen, lr, seen * sync.worldSize() / ((System.nanoTime() - epochStart) / 1e9),
                             100 * waitNs / Math.max(1, System.nanoTime() - epochStart)));
-                    if (fitToBudget && step == state.globalStep() + calibrationSteps(perEpoch)) {
-                        total = fitSteps(step, elapsed, budgetSec, trainNanos / 1e9 / (step - state.globalStep()), val.size(), perEpoch);
+                    long sinceStart = step - state.globalStep();
+                    if (fitToBudget && sinceStart == calibrationSteps(perEpoch)) {
+                        total = fitSteps(step, elapsed, budgetSec, trainNanos / 1e9 / sinceStart, val.size(), perEpoch, true);
+                        calibNanos = trainNanos;
+                        calibStep = step;
+                    } else if (fitToBudget && calibStep > 0 && (step - calibStep) % 25 == 0 && step < total - Math.max(10, total / 30)) {
+                        // the first steps run slower (JIT, allocator warm-up): re-plan from the steady rate
+                        total = fitSteps(step, elapsed, budgetSec, (trainNanos - calibNanos) / 1e9 / (step - calibStep), val.size(), perEpoch, false);
+                    }
+                    if (step >= stopAfterStep) {
+                        stop = true;
+                        break;
                     }
                     if (step >= total || elapsed + evalEstimate(evalSeconds, val.size(), trainNanos, imagesSeen) > budgetSec) {
                         stop = step < total || batchIdx < perEpoch;
@@ -167,7 +185,7 @@ public final class Trainer {
         if (last == null) {
             last = Evaluation.run(model, valLoader, precision, device, sync);
         }
-        return new Summary(last.top1(), last.top5(), epoch, step, seconds, imagesSeen * sync.worldSize() / Math.max(1e-9, trainNanos / 1e9), lastPath());
+        return new Summary(last.top1(), last.top5(), step / (double) perEpoch, step, seconds, imagesSeen * sync.worldSize() / Math.max(1e-9, trainNanos / 1e9), lastPath());
     }
 
     /** One optimisation step; returns {loss, correct}. Everything it allocates dies with it. */
@@ -209,7 +227,7 @@ public final class Trainer {
     }
 
     /** Plans the total steps so that training plus its evaluations ends inside the budget. */
-    private long fitSteps(long step, double elapsed, double budgetSec, double secPerStep, int valImages, int perEpoch) {
+    private long fitSteps(long step, double elapsed, double budgetSec, double secPerStep, int valImages, int perEpoch, boolean say) {
         double evalSec = valImages * secPerStep / opt.batch() / 2.5; // inference ≈ 2.5× faster per image than a train step
         double left = budgetSec - elapsed - 5;
         long steps = step;
@@ -217,8 +235,10 @@ public final class Trainer {
             double epochs = Math.ceil(Math.max(1, steps) / (double) perEpoch);
             steps = step + (long) Math.max(0, (left - evalSec * (epochs + 1)) / secPerStep);
         }
-        log.printf("time budget %.1f min: %.2f s/step measured, planning %d steps (%.2f epochs)%n",
-                budgetSec / 60, secPerStep, steps, steps / (double) perEpoch);
+        if (say) {
+            log.printf("time budget %.1f min: %.3f s/step measured, planning %d steps (%.2f epochs; re-planned as the rate settles)%n",
+                    budgetSec / 60, secPerStep, steps, steps / (double) perEpoch);
+        }
         return Math.max(step, steps);
     }
 

@@ -23,7 +23,7 @@ public final class Training {
         Trainer.Summary s = t.fit(data.train(), data.trainTransform(opt.augment(), model.config()), data.val(), data.evalTransform(model.config()));
         if (sync.rank() == 0) {
             out.printf("done: top-1 %.2f%%, top-5 %.2f%% after %d steps (%.1f epochs) in %.1f min, %.0f img/s training; "
-                    + "checkpoints %s, metrics %s%n", 100 * s.top1(), 100 * s.top5(), s.steps(), (double) s.epochs(),
+                    + "checkpoints %s, metrics %s%n", 100 * s.top1(), 100 * s.top5(), s.steps(), s.epochs(),
                     s.seconds() / 60, s.imagesPerSec(), s.lastCheckpoint().getParent().resolve("{last,best}.safetensors"),
                     s.lastCheckpoint().getParent().resolve("metrics.{csv,jsonl}, curves.png"));
         }

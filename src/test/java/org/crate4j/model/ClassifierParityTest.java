@@ -23,10 +23,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Java logits and every layer's intermediates equal PyTorch's on the same weights. The fixtures
  * come from tools/fixtures/make_classifier_fixtures.py (PyTorch 1.13, textbook three-GEMM ISTA).
  */
-class ClassifierParityTest {
+public class ClassifierParityTest {
     static final double TOL = 1e-4;
 
-    static Path fixture(String name) {
+    public static Path fixture(String name) {
         try {
             return Path.of(ClassifierParityTest.class.getResource("/fixtures/" + name).toURI());
         } catch (URISyntaxException | NullPointerException e) {

@@ -1,0 +1,104 @@
+package org.crate4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.crate4j.model.ClassifierParityTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The commands end to end, including the one-line errors and exit code 2 on bad input. */
+class CliTest {
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true));
+            System.setErr(new PrintStream(err, true));
+            int code = Main.run(args);
+            return new Run(code, out.toString(), err.toString());
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void infoPrintsTheReferenceParameterCounts() {
+        assertTrue(run("info", "--model", "crate-tiny").out().contains("6,090,856"));
+        assertTrue(run("info", "--model", "crate-small").out().contains("13,116,328"));
+        assertTrue(run("info", "--model", "crate-base").out().contains("22,796,008"));
+        assertTrue(run("info", "--model", "crate-large").out().contains("77,641,192"));
+    }
+
+    @Test
+    void convertsReferenceCheckpointAndPredictsFromEither() throws Exception {
+        Path pth = ClassifierParityTest.fixture("crate_main_module.pth");
+        Path st = tmp.resolve("m.safetensors");
+        Run c = run("convert", pth.toString(), st.toString(), "--heads", "4");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(Files.size(st) > 0);
+        Path img = tmp.resolve("x.png");
+        BufferedImage bi = new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 30; y++) {
+            for (int x = 0; x < 40; x++) {
+                bi.setRGB(x, y, (x * 6) << 16 | (y * 8) << 8 | 77);
+            }
+        }
+        ImageIO.write(bi, "png", img.toFile());
+        Run a = run("predict", "--weights", pth.toString(), "--heads", "4", "--json", "--top", "3", img.toString());
+        Run b = run("predict", "--weights", st.toString(), "--json", "--top", "3", img.toString());
+        assertEquals(0, a.code(), a.err());
+        assertEquals(0, b.code(), b.err());
+        assertTrue(a.out().contains("\"probability\""), a.out());
+        assertEquals(a.out(), b.out(), "the converted weights predict exactly what the original does");
+    }
+
+    @Test
+    void badInputGivesOneLineAndExitCodeTwoWithoutPartialOutput() throws Exception {
+        Path out = tmp.resolve("out.safetensors");
+        Path truncated = tmp.resolve("t.pth");
+        byte[] full = Files.readAllBytes(ClassifierParityTest.fixture("crate_main_module.pth"));
+        Files.write(truncated, java.util.Arrays.copyOf(full, full.length / 2));
+        Path notZip = tmp.resolve("n.pth");
+        Files.writeString(notZip, "<html>not a checkpoint</html>");
+        Path malicious = Path.of(CliTest.class.getResource("/checkpoint/malicious.pth").toURI());
+        for (String[] args : new String[][] {
+                {"convert", truncated.toString(), out.toString(), "--heads", "4"},
+                {"convert", notZip.toString(), out.toString()},
+                {"convert", malicious.toString(), out.toString()},
+                {"convert", ClassifierParityTest.fixture("crate_main_module.pth").toString(), out.toString(), "--heads", "5"},
+                {"convert", ClassifierParityTest.fixture("crate_main_module.pth").toString(), out.toString(), "--model", "crate-small"},
+                {"convert", tmp.resolve("missing.pth").toString(), out.toString()}}) {
+            Run r = run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+            assertFalse(Files.exists(out), "no partial output for " + String.join(" ", args));
+        }
+        Path badImage = tmp.resolve("bad.png");
+        Files.writeString(badImage, "not an image");
+        Run r = run("predict", "--weights", ClassifierParityTest.fixture("crate_main_module.pth").toString(), "--heads", "4", badImage.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("bad.png"), r.err());
+    }
+
+    @Test
+    void verboseShowsTheStackTrace() {
+        Run r = run("convert", tmp.resolve("missing.pth").toString(), tmp.resolve("o.safetensors").toString(), "--verbose");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("\tat "), r.err());
+    }
+}

@@ -1,0 +1,103 @@
+package org.crate4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.engine.Torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CrateModelTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void presetsHaveTheReferenceParameterCounts() {
+        assertEquals(6_090_856, Presets.get("crate-tiny").parameterCount());
+        assertEquals(13_116_328, Presets.get("crate-small").parameterCount());
+        assertEquals(22_796_008, Presets.get("crate-base").parameterCount());
+        assertEquals(77_641_192, Presets.get("crate-large").parameterCount());
+        assertEquals(108, Presets.get("crate-tiny").parameterShapes().size());
+    }
+
+    @Test
+    void builtModelMatchesTheConfigsShapesAndInitialisation() {
+        Torch.seed(3);
+        Crate m = Crate.create(CrateConfig.of(32, 8, 3, 7, 64, 2, 4));
+        assertEquals(m.config().parameterCount(), m.parameters().count());
+        try (NoGradGuard g = new NoGradGuard()) {
+            Tensor d = m.parameters().get("transformer.layers.0.1.fn.weight");
+            double bound = Math.sqrt(6.0 / 64);
+            assertTrue(d.abs().max().item_double() <= bound, "kaiming-uniform bound √(6/d)");
+            assertTrue(d.abs().max().item_double() > 0.9 * bound);
+            assertEquals(1.0, m.parameters().get("mlp_head.0.weight").mean().item_double(), 0);
+        }
+    }
+
+    @Test
+    void headsMustDivideTheWidthAndImagesThePatch() {
+        CrateException e = assertThrows(CrateException.class, () -> CrateConfig.of(32, 8, 3, 10, 64, 2, 5));
+        assertTrue(e.getMessage().contains("heads 5 do not divide the width 64"), e.getMessage());
+        assertThrows(CrateException.class, () -> CrateConfig.of(30, 8, 3, 10, 64, 2, 4));
+        Crate m = Crate.create(CrateConfig.of(32, 8, 3, 10, 64, 1, 4));
+        try (PointerScope s = new PointerScope()) {
+            CrateException bad = assertThrows(CrateException.class, () -> m.forward(torch.rand(1, 3, 36, 36)));
+            assertTrue(bad.getMessage().contains("not divisible by the patch size 8"), bad.getMessage());
+        }
+    }
+
+    @Test
+    void otherImageSizesUseResizedPositionEmbeddings() {
+        Crate m = Crate.create(CrateConfig.of(32, 8, 3, 10, 64, 1, 4));
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            assertEquals(10, m.forward(torch.rand(2, 3, 48, 64)).size(1));
+            Tensor pos = m.parameters().get("pos_embedding");
+            Tensor same = PositionEmbedding.resize(pos, 4, 4, 4, 4);
+            assertEquals(0.0, same.sub(pos).abs().max().item_double(), 0);
+            Tensor up = PositionEmbedding.resize(pos, 4, 4, 6, 8);
+            assertEquals(1 + 48, up.size(1));
+            assertEquals(0.0, up.narrow(1, 0, 1).sub(pos.narrow(1, 0, 1)).abs().max().item_double(), 0, "class entry kept");
+        }
+    }
+
+    @Test
+    void safetensorsRoundTripKeepsConfigAndValuesExactly() {
+        Torch.seed(5);
+        CrateConfig c = new CrateConfig(24, 40, 8, 1, 3, 48, 2, 3, 16, Pooling.MEAN, 0.1, 0.2, 0, 0);
+        Crate m = Crate.create(c);
+        Path f = tmp.resolve("m.safetensors");
+        CrateWeights.save(m, f, Map.of());
+        Crate back = CrateWeights.load(f, CrateWeights.Options.defaults());
+        assertEquals(c, back.config());
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Tensor x = torch.rand(2, 1, 24, 40);
+            assertEquals(0.0, m.forward(x).sub(back.forward(x)).abs().max().item_double(), 0);
+        }
+    }
+
+    @Test
+    void noHeadDropsTheClassifierForFineTuning() {
+        Path pth = ClassifierParityTest.fixture("crate_main_module.pth");
+        Crate m = CrateWeights.load(pth, new CrateWeights.Options(null, 4, true, 17, null));
+        assertEquals(17, m.config().numClasses());
+        assertEquals(17, m.parameters().get("mlp_head.1.weight").size(0));
+    }
+
+    @Test
+    void misShapedWeightsAreListedInOneLine() {
+        Path pth = ClassifierParityTest.fixture("crate_main_module.pth");
+        CrateException e = assertThrows(CrateException.class,
+                () -> CrateWeights.load(pth, new CrateWeights.Options("crate-tiny", 0, false, 0, null)));
+        assertEquals(1, e.getMessage().lines().count());
+        assertTrue(e.getMessage().contains("mis-shaped") || e.getMessage().contains("patch"), e.getMessage());
+    }
+}
