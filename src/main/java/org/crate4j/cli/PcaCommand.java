@@ -22,8 +22,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "pca", mixinStandardHelpOptions = true,
         description = {"PCA of the key features (per-patch qkv outputs, heads concatenated) at one layer, pooled over all given images.",
-                "The first component thresholded at half its per-image range is the foreground (sign: the side touching the border less);",
-                "components 2-4 become RGB. Writes OUT/<image>_pca.png per image and OUT/pca.json."})
+                "The first component, thresholded at half its per-image range, is the foreground; its sign is chosen so the foreground touches the image border less. Components 2-4 become RGB.",
+                "Writes OUT/<image>_pca.png per image and OUT/pca.json."})
 final class PcaCommand implements Callable<Integer> {
     @Mixin
     ModelOptions weights;

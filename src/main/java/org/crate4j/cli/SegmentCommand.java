@@ -26,11 +26,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "segment", mixinStandardHelpOptions = true,
-        description = {"Unsupervised segmentation: coarse masks (each head's class-token attention keeping --mass of it) and MaskCut objects",
-                "(normalised cuts of the key features). Writes OUT/<image>_mask.png (0 background, object i = i, at the image's size),",
-                "OUT/<image>_segment.png and OUT/segment.json (boxes [x0,y0,x1,y1) in pixels, areas in pixels, scores).",
-                "--eval DIR scores against DIR/<image>.png (palette or grey; 255 ignored): coarse mIoU with the best head per class,",
-                "MaskCut, and a centred box of --box-area, each foreground labelled with the image's ground-truth class."})
+        description = {"Unsupervised segmentation of each image at one layer: coarse masks (each head's class-token attention, keeping --mass of it) and MaskCut objects (normalised cuts of the key features).",
+                "Writes OUT/<image>_mask.png (0 background, object i has value i, at the image's own size), OUT/<image>_segment.png and OUT/segment.json (boxes [x0, y0, x1, y1) and areas in pixels, scores).",
+                "--eval DIR scores against DIR/<image>.png (palette or grey PNG, 255 ignored): coarse masks with the best head per class, MaskCut, and a centred box of --box-area; each foreground is labelled with its image's ground-truth class."})
 final class SegmentCommand implements Callable<Integer> {
     @Mixin
     ModelOptions weights;
