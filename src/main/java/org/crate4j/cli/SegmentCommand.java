@@ -9,12 +9,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.crate4j.CrateException;
 import org.crate4j.analysis.AttentionMaps;
-import org.crate4j.analysis.CenteredBoxBaseline;
-import org.crate4j.analysis.CoarseSegmentation;
 import org.crate4j.analysis.ImageSegmentation;
-import org.crate4j.analysis.MaskCut;
 import org.crate4j.analysis.MeanIoU;
 import org.crate4j.analysis.PatchGrid;
+import org.crate4j.analysis.SegmentationEvaluation;
 import org.crate4j.analysis.TracedEncoder;
 import org.crate4j.data.LabelMap;
 import org.crate4j.viz.AtomicWrite;
@@ -69,7 +67,7 @@ final class SegmentCommand implements Callable<Integer> {
         int l = encoder.checkLayer(layer == null ? AttentionMaps.penultimate(encoder.depth()) : layer);
         int s = InputImage.size(size, encoder.imageHeight(), encoder.patchSize());
         var norm = weights.normalization(encoder.channels());
-        Evaluation evaluation = eval == null ? null : new Evaluation();
+        SegmentationEvaluation evaluation = eval == null ? null : new SegmentationEvaluation(boxArea);
         JsonArray perImage = new JsonArray();
         for (Path p : images) {
             InputImage img = InputImage.load(p, s, encoder.channels(), norm);
@@ -103,7 +101,8 @@ final class SegmentCommand implements Callable<Integer> {
             o.add("coarsePatchesPerHead", coarse);
             perImage.add(o);
             if (evaluation != null) {
-                evaluation.add(r, LabelMap.read(groundTruth(img.name())));
+                LabelMap gt = LabelMap.read(groundTruth(img.name()));
+                evaluation.add(r, gt.labels(), gt.height(), gt.width());
             }
             System.out.println("wrote " + out.resolve(img.name() + "_mask.png") + ", " + img.name() + "_segment.png (" + r.objects().size() + " objects)");
         }
@@ -115,7 +114,7 @@ final class SegmentCommand implements Callable<Integer> {
         json.addProperty("mass", mass);
         json.add("images", perImage);
         if (evaluation != null) {
-            json.add("evaluation", evaluation.report(boxArea));
+            json.add("evaluation", report(evaluation.report()));
         }
         AtomicWrite.text(Json.GSON.toJson(json) + "\n", out.resolve("segment.json"));
         System.out.println("wrote " + out.resolve("segment.json"));
@@ -150,66 +149,34 @@ final class SegmentCommand implements Callable<Integer> {
         return TileGrid.render(img.name() + ": MaskCut and coarse masks, layer " + r.layer(), tiles, 4, null);
     }
 
-    /** Collects masks at ground-truth resolution and scores them at the end. */
-    private final class Evaluation {
-        final List<int[]> truths = new ArrayList<>();
-        final List<boolean[][]> heads = new ArrayList<>();
-        final List<boolean[]> first = new ArrayList<>(), all = new ArrayList<>(), box = new ArrayList<>();
+    private static JsonObject report(SegmentationEvaluation.Report r) {
+        System.out.printf("mIoU over %d images, %d classes (background included):%n", r.images(), r.classes());
+        System.out.printf("  coarse attention masks (best head per class) %.4f  heads %s%n", r.coarse().meanIoU(),
+                java.util.Arrays.toString(r.coarse().bestHead()));
+        System.out.printf("  MaskCut, first object                        %.4f%n", r.firstObject().mean());
+        System.out.printf("  MaskCut, all objects                         %.4f%n", r.allObjects().mean());
+        System.out.printf("  centred box baseline (area %.2f)              %.4f%n", r.boxArea(), r.centredBox().mean());
+        JsonObject e = new JsonObject();
+        e.addProperty("images", r.images());
+        e.addProperty("classes", r.classes());
+        JsonObject c = new JsonObject();
+        c.add("mIoU", Json.number(r.coarse().meanIoU()));
+        c.add("perClassIoU", Json.numbers(r.coarse().perClassIoU()));
+        c.add("bestHeadPerClass", Json.ints(r.coarse().bestHead()));
+        c.add("mIoUPerHead", Json.numbers(r.coarse().perHead()));
+        e.add("coarse", c);
+        e.add("maskcutFirstObject", scores(r.firstObject()));
+        e.add("maskcutAllObjects", scores(r.allObjects()));
+        JsonObject b = scores(r.centredBox());
+        b.addProperty("area", r.boxArea());
+        e.add("centredBox", b);
+        return e;
+    }
 
-        void add(ImageSegmentation.Result r, LabelMap gt) {
-            int h = gt.height(), w = gt.width();
-            truths.add(gt.labels());
-            boolean[][] hm = new boolean[r.headMasks().length][];
-            for (int j = 0; j < hm.length; j++) {
-                hm[j] = PatchGrid.resize(r.headMasks()[j], r.gridHeight(), r.gridWidth(), h, w);
-            }
-            heads.add(hm);
-            boolean[] union = new boolean[h * w];
-            for (MaskCut.Found f : r.objects()) {
-                boolean[] m = PatchGrid.resize(f.patches(), r.gridHeight(), r.gridWidth(), h, w);
-                for (int k = 0; k < m.length; k++) {
-                    union[k] |= m[k];
-                }
-            }
-            first.add(r.objects().isEmpty() ? new boolean[h * w]
-                    : PatchGrid.resize(r.objects().get(0).patches(), r.gridHeight(), r.gridWidth(), h, w));
-            all.add(union);
-            box.add(CenteredBoxBaseline.mask(h, w, boxArea));
-        }
-
-        JsonObject report(double area) {
-            int classes = MeanIoU.classCount(truths);
-            CoarseSegmentation.Evaluation coarse = CoarseSegmentation.evaluate(heads, truths, classes);
-            MeanIoU firstIoU = MeanIoU.ofForegroundMasks(first, truths, classes);
-            MeanIoU allIoU = MeanIoU.ofForegroundMasks(all, truths, classes);
-            MeanIoU boxIoU = MeanIoU.ofForegroundMasks(box, truths, classes);
-            System.out.printf("mIoU over %d images, %d classes (background included):%n", truths.size(), classes);
-            System.out.printf("  coarse attention masks (best head per class) %.4f  heads %s%n", coarse.meanIoU(), java.util.Arrays.toString(coarse.bestHead()));
-            System.out.printf("  MaskCut, first object                        %.4f%n", firstIoU.mean());
-            System.out.printf("  MaskCut, all objects                         %.4f%n", allIoU.mean());
-            System.out.printf("  centred box baseline (area %.2f)              %.4f%n", area, boxIoU.mean());
-            JsonObject e = new JsonObject();
-            e.addProperty("images", truths.size());
-            e.addProperty("classes", classes);
-            JsonObject c = new JsonObject();
-            c.add("mIoU", Json.number(coarse.meanIoU()));
-            c.add("perClassIoU", Json.numbers(coarse.perClassIoU()));
-            c.add("bestHeadPerClass", Json.ints(coarse.bestHead()));
-            c.add("mIoUPerHead", Json.numbers(coarse.perHead()));
-            e.add("coarse", c);
-            e.add("maskcutFirstObject", scores(firstIoU));
-            e.add("maskcutAllObjects", scores(allIoU));
-            JsonObject b = scores(boxIoU);
-            b.addProperty("area", area);
-            e.add("centredBox", b);
-            return e;
-        }
-
-        private JsonObject scores(MeanIoU m) {
-            JsonObject o = new JsonObject();
-            o.add("mIoU", Json.number(m.mean()));
-            o.add("perClassIoU", Json.numbers(m.perClass()));
-            return o;
-        }
+    private static JsonObject scores(MeanIoU m) {
+        JsonObject o = new JsonObject();
+        o.add("mIoU", Json.number(m.mean()));
+        o.add("perClassIoU", Json.numbers(m.perClass()));
+        return o;
     }
 }
