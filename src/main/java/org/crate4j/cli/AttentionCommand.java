@@ -1,0 +1,78 @@
+package org.crate4j.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.crate4j.analysis.AttentionMaps;
+import org.crate4j.analysis.HeadMaps;
+import org.crate4j.analysis.TracedEncoder;
+import org.crate4j.model.Crate;
+import org.crate4j.viz.AtomicWrite;
+import org.crate4j.viz.Overlays;
+import org.crate4j.viz.TileGrid;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "attention", mixinStandardHelpOptions = true,
+        description = {"Class-token attention maps of every head at one layer, overlaid on each image (the segmentation paper's figure).",
+                "Writes OUT/<image>_attention.png: the image, one tile per head and their mean, each scaled to its own maximum."})
+final class AttentionCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions weights;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "images (JPEG/PNG/BMP/GIF)")
+    List<Path> images;
+
+    @Option(names = "--layer", description = "0-based layer (default: the penultimate)")
+    Integer layer;
+
+    @Option(names = "--size", description = "resize images to SIZE x SIZE, a multiple of the patch (default: the model's input size)")
+    Integer size;
+
+    @Option(names = "--out", defaultValue = "out/attention", description = "output folder (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        Crate model = weights.load();
+        TracedEncoder encoder = ModelOptions.encoder(model, runtime);
+        int l = encoder.checkLayer(layer == null ? AttentionMaps.penultimate(encoder.depth()) : layer);
+        int s = InputImage.size(size, encoder.imageHeight(), encoder.patchSize());
+        var norm = weights.normalization(encoder.channels());
+        for (Path p : images) {
+            InputImage img = InputImage.load(p, s, encoder.channels(), norm);
+            HeadMaps maps = AttentionMaps.compute(encoder, img.input(), l).get(0).pixels();
+            List<TileGrid.Tile> tiles = new ArrayList<>();
+            tiles.add(new TileGrid.Tile("image", Overlays.image(img.display())));
+            for (int j = 0; j < maps.heads(); j++) {
+                tiles.add(new TileGrid.Tile("head " + j, Overlays.heatmap(img.display(), scaledToMax(maps.head(j)), 0.6)));
+            }
+            tiles.add(new TileGrid.Tile("mean of heads", Overlays.heatmap(img.display(), scaledToMax(maps.mean()), 0.6)));
+            String heading = img.name() + ": class-token attention, layer " + l + " of 0-" + (encoder.depth() - 1) + ", " + s + "x" + s;
+            Path file = out.resolve(img.name() + "_attention.png");
+            AtomicWrite.png(TileGrid.render(heading, tiles, Math.min(4, tiles.size()),
+                    new TileGrid.ColorBar("attention / tile maximum", "0", "1")), file);
+            System.out.println("wrote " + file);
+        }
+        return 0;
+    }
+
+    /** Each head's weights are tiny and differ in range; dividing by the maximum shows their shape. */
+    static float[] scaledToMax(float[] v) {
+        float max = 0;
+        for (float f : v) {
+            max = Math.max(max, f);
+        }
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = max > 0 ? v[i] / max : 0;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,75 @@
+package org.crate4j.cli;
+
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.crate4j.analysis.Layerwise;
+import org.crate4j.analysis.LayerwiseResult;
+import org.crate4j.analysis.ModelInput;
+import org.crate4j.analysis.TracedEncoder;
+import org.crate4j.data.DataLoader;
+import org.crate4j.data.Dataset;
+import org.crate4j.data.Datasets;
+import org.crate4j.viz.AtomicWrite;
+import org.crate4j.viz.LayerwisePlot;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "layerwise", mixinStandardHelpOptions = true,
+        description = {"Coding rate (compression) and sparsity of every layer, mean and std over images of a dataset (the paper's layer-wise figure).",
+                "Images are a fixed random subset (seed 0) of the split, resized and centre-cropped to the model's input size.",
+                "Writes OUT/layerwise.json and OUT/layerwise.png."})
+final class LayerwiseCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions weights;
+
+    @Option(names = "--data", required = true, description = "dataset folder (image folder with train/ and val/, MNIST idx or CIFAR binary)")
+    Path data;
+
+    @Option(names = "--split", defaultValue = "val", description = "train, val or test (default: ${DEFAULT-VALUE})")
+    String split;
+
+    @Option(names = "--images", defaultValue = "512", description = "images to measure (default: ${DEFAULT-VALUE}; fewer if the split is smaller)")
+    int images;
+
+    @Option(names = "--batch", defaultValue = "32", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--out", defaultValue = "out/layerwise", description = "output folder (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        TracedEncoder encoder = ModelOptions.encoder(weights.load(), runtime);
+        Dataset ds = Datasets.open(data, split);
+        int n = Math.min(images, ds.size());
+        var transform = ModelInput.fitAndCrop(encoder.channels(), encoder.imageHeight(), encoder.imageWidth(),
+                weights.normalization(encoder.channels()));
+        LayerwiseResult r;
+        try (DataLoader loader = new DataLoader(ds, transform, Math.max(1, batch), true, false, 0, 1, 2);
+                ProgressBar bar = new ProgressBarBuilder().setTaskName("layerwise").setInitialMax(n).setStyle(ProgressBarStyle.ASCII)
+                        .setUnit(" img", 1).build()) {
+            r = Layerwise.measure(encoder, loader, n, bar::stepBy);
+        }
+        JsonObject json = Json.GSON.toJsonTree(r).getAsJsonObject();
+        json.addProperty("weights", weights.weights.toString());
+        json.addProperty("data", data.toString());
+        json.addProperty("split", split);
+        AtomicWrite.text(Json.GSON.toJson(json) + "\n", out.resolve("layerwise.json"));
+        AtomicWrite.png(LayerwisePlot.render(r, weights.weights.getFileName().toString()), out.resolve("layerwise.png"));
+        System.out.println("layer  coding rate (mean ± std)   non-zero fraction (mean ± std)");
+        for (LayerwiseResult.LayerStats s : r.layers()) {
+            System.out.printf("%5d  %10.3f ± %-10.3f   %8.4f ± %-8.4f%n", s.layer(), s.codingRate().mean(), s.codingRate().std(),
+                    s.nonZeroFraction().mean(), s.nonZeroFraction().std());
+        }
+        System.out.println("wrote " + out.resolve("layerwise.json") + " and " + out.resolve("layerwise.png") + " (" + r.images() + " images)");
+        return 0;
+    }
+}
