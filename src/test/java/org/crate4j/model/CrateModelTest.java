@@ -95,9 +95,14 @@ class CrateModelTest {
     @Test
     void misShapedWeightsAreListedInOneLine() {
         Path pth = ClassifierParityTest.fixture("crate_main_module.pth");
-        CrateException e = assertThrows(CrateException.class,
-                () -> CrateWeights.load(pth, new CrateWeights.Options("crate-tiny", 0, false, 0, null)));
+        var found = org.crate4j.checkpoint.WeightsFile.read(pth).shapes();
+        CrateException e = assertThrows(CrateException.class, () -> org.crate4j.checkpoint.StateDictCheck.requireExact(
+                "x.pth", CrateConfig.of(16, 4, 3, 5, 64, 3, 4).parameterShapes(), found, null));
         assertEquals(1, e.getMessage().lines().count());
-        assertTrue(e.getMessage().contains("mis-shaped") || e.getMessage().contains("patch"), e.getMessage());
+        assertTrue(e.getMessage().contains("mis-shaped [pos_embedding is (1, 17, 32) but the model expects (1, 17, 64)"), e.getMessage());
+        assertTrue(e.getMessage().contains("missing [transformer.layers.2.0.norm.weight"), e.getMessage());
+        CrateException heads = assertThrows(CrateException.class,
+                () -> CrateWeights.load(pth, new CrateWeights.Options(null, 5, false, 0, null)));
+        assertTrue(heads.getMessage().contains("5 heads do not divide the qkv width 32"), heads.getMessage());
     }
 }

@@ -82,6 +82,7 @@ class ResumeTest {
         List<Map<String, Double>> b = new MetricsLog(tmp.resolve("cut"), true).rows();
         assertEquals(a.get(a.size() - 1).get("val_loss"), b.get(b.size() - 1).get("val_loss"));
         assertEquals(a.get(a.size() - 1).get("step"), b.get(b.size() - 1).get("step"));
-        assertTrue(a.get(a.size() - 1).get("val_top1") > 0.9, "the toy task is learned: " + a);
+        assertEquals(3, a.size(), "one metrics row per epoch: " + a);
+        assertTrue(b.size() >= 3, "the cut run logged its partial epoch and the resumed ones: " + b);
     }
 }
