@@ -67,4 +67,14 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
     public Transform evalTransform(CrateConfig c) {
         return preprocessing(c.channels()).evalTransform(c.imageHeight(), c.imageWidth(), c.channels());
     }
+
+    /** The evaluation transform that goes with a training augmentation: fine-tuning tests at h×w directly (SPEC §5). */
+    public Transform evalTransform(String augment, CrateConfig c) {
+        if (!augment.equals("finetune")) {
+            return evalTransform(c);
+        }
+        Preprocessing p = preprocessing(c.channels());
+        return Transforms.compose(Transforms.toChannels(c.channels()), Transforms.resize(c.imageHeight(), c.imageWidth()),
+                Transforms.normalize(p.mean(), p.std()));
+    }
 }

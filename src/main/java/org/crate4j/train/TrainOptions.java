@@ -18,7 +18,7 @@ public record TrainOptions(int epochs, int batch, String optimizer, double lr, d
         long seed, int workers, double timeBudgetMin, Path outDir, boolean resume, String augment) {
 
     public static TrainOptions fashionMnistDefaults(Path out) {
-        return new TrainOptions(4, 128, "adamw", 2e-3, 1e-5, 0.05, 0.9, 0.999, 1e-8, 0.3, 0.1, 1.0,
+        return new TrainOptions(0, 128, "adamw", 2e-3, 1e-5, 0.05, 0.9, 0.999, 1e-8, 0.3, 0.1, 1.0,
                 0, 1, 10, out, false, "none");
     }
 

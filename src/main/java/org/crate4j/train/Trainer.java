@@ -95,6 +95,7 @@ public final class Trainer {
         int epoch = state.epoch();
         int skip = state.batchInEpoch();
         long step = state.globalStep();
+        final long firstStep = step; // `state` is replaced every epoch; calibration counts from where this process began
         long total = state.totalSteps();
         double best = state.bestTop1();
         while (!stop && step < total) {
@@ -125,14 +126,19 @@ public final class Trainer {
                     bar.setExtraMessage(String.format("loss %.4f acc %.1f%% lr %.2e %.0f img/s wait %.0f%%",
                             lossSum / seen, 100 * correct / seen, lr, seen * sync.worldSize() / ((System.nanoTime() - epochStart) / 1e9),
                             100 * waitNs / Math.max(1, System.nanoTime() - epochStart)));
-                    long sinceStart = step - state.globalStep();
+                    long sinceStart = step - firstStep;
                     if (fitToBudget && sinceStart == calibrationSteps(perEpoch)) {
                         total = fitSteps(step, elapsed, budgetSec, trainNanos / 1e9 / sinceStart, val.size(), perEpoch, true);
                         calibNanos = trainNanos;
                         calibStep = step;
                     } else if (fitToBudget && calibStep > 0 && (step - calibStep) % 25 == 0 && step < total - Math.max(10, total / 30)) {
                         // the first steps run slower (JIT, allocator warm-up): re-plan from the steady rate
-                        total = fitSteps(step, elapsed, budgetSec, (trainNanos - calibNanos) / 1e9 / (step - calibStep), val.size(), perEpoch, false);
+                        long replanned = fitSteps(step, elapsed, budgetSec, (trainNanos - calibNanos) / 1e9 / (step - calibStep), val.size(), perEpoch, false);
+                        if (Math.abs(replanned - total) > total / 20) {
+                            log.printf("%nre-planned at step %d: %d steps (was %d; %.3f s/step, %.0f s elapsed)%n", step, replanned, total,
+                                    (trainNanos - calibNanos) / 1e9 / (step - calibStep), elapsed);
+                        }
+                        total = replanned;
                     }
                     if (step >= stopAfterStep) {
                         stop = true;

@@ -20,7 +20,8 @@ public final class Training {
         Map<String, String> meta = new LinkedHashMap<>(data.preprocessing(model.config().channels()).toMetadata());
         meta.put("source", "crate4j train on " + data.root());
         Trainer t = new Trainer(model, opt, precision, device, sync, meta, out);
-        Trainer.Summary s = t.fit(data.train(), data.trainTransform(opt.augment(), model.config()), data.val(), data.evalTransform(model.config()));
+        Trainer.Summary s = t.fit(data.train(), data.trainTransform(opt.augment(), model.config()), data.val(),
+                data.evalTransform(opt.augment(), model.config()));
         if (sync.rank() == 0) {
             out.printf("done: top-1 %.2f%%, top-5 %.2f%% after %d steps (%.1f epochs) in %.1f min, %.0f img/s training; "
                     + "checkpoints %s, metrics %s%n", 100 * s.top1(), 100 * s.top5(), s.steps(), s.epochs(),

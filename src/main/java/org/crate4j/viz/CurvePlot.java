@@ -35,25 +35,9 @@ public final class CurvePlot {
             g.drawImage(BitmapEncoder.getBufferedImage(chart), i * w, 0, null);
         }
         g.dispose();
-        writePng(out, png);
+        AtomicWrite.png(out, png);
     }
 
     public record Panel(String title, String xLabel, String yLabel, List<Series> series) {}
 
-    /** Writes to a temp file beside the target, then renames it over the target. */
-    public static void writePng(java.awt.image.BufferedImage img, Path png) {
-        try {
-            Path dir = png.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".tmp-", ".png");
-            try {
-                javax.imageio.ImageIO.write(img, "png", tmp.toFile());
-                Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new CrateException("cannot write " + png + ": " + e.getMessage(), e);
-        }
-    }
 }

@@ -1,0 +1,73 @@
+package org.crate4j.cli;
+
+import com.google.gson.Gson;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.checkpoint.WeightsFile;
+import org.crate4j.data.DataLoader;
+import org.crate4j.data.Preprocessing;
+import org.crate4j.model.Crate;
+import org.crate4j.train.Evaluation;
+import org.crate4j.train.GradientSync;
+import org.crate4j.train.TrainData;
+import org.crate4j.viz.ConfusionPlot;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Top-1/top-5 accuracy and mean loss of a classifier on a split, plus a confusion-matrix PNG and JSON.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--weights", required = true, description = "reference checkpoint or crate4j .safetensors")
+    Path weights;
+    @Option(names = "--data", description = "dataset dir (default: Fashion-MNIST)")
+    Path data;
+    @Option(names = "--split", defaultValue = "val", description = "val, test or train (default: ${DEFAULT-VALUE})")
+    String split;
+    @Option(names = "--model", description = "preset for heads/channels of reference checkpoints")
+    String model;
+    @Option(names = "--heads", defaultValue = "0", description = "heads, when the width matches no preset")
+    int heads;
+    @Option(names = "--batch", defaultValue = "256", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch;
+    @Option(names = "--out", defaultValue = "runs/eval", description = "where confusion.png and eval.json go (default: ${DEFAULT-VALUE})")
+    Path out;
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        String setup = runtime.apply();
+        WeightsFile file = WeightsFile.read(weights);
+        Crate m = CrateWeights.load(file, new CrateWeights.Options(model, heads, false, 0, null));
+        TrainData d = TrainData.open(data, split, System.err);
+        if (d.val().classes().size() != m.config().numClasses()) {
+            throw new org.crate4j.CrateException(weights + " has " + m.config().numClasses() + " classes but " + d.root() + " has "
+                    + d.val().classes().size() + ": evaluate on the data it was trained for, or fine-tune first");
+        }
+        Preprocessing pre = Preprocessing.fromMetadata(file.metadata(), d.preprocessing(m.config().channels()));
+        try (DataLoader loader = new DataLoader(d.val(), pre.evalTransform(m.config().imageHeight(), m.config().imageWidth(),
+                m.config().channels()), batch, false, false, 0, 1, 2)) {
+            Evaluation.Result r = Evaluation.run(m, loader, runtime.precision(), runtime.device(), GradientSync.none());
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("weights", weights.toString());
+            json.put("data", d.root().toString());
+            json.put("split", split);
+            json.put("images", r.images());
+            json.put("top1", r.top1());
+            json.put("top5", r.top5());
+            json.put("loss", r.loss());
+            json.put("confusion", r.confusion());
+            org.crate4j.viz.AtomicWrite.text(new Gson().toJson(json) + "\n", out.resolve("eval.json"));
+            ConfusionPlot.write(r.confusion(), d.val().classes(), String.format("%s on %s: top-1 %.2f%%", weights.getFileName(), split,
+                    100 * r.top1()), out.resolve("confusion.png"));
+            System.out.printf("%s on %s/%s (%d images; %s): top-1 %.2f%%, top-5 %.2f%%, loss %.4f; wrote %s and %s%n", weights,
+                    d.root(), split, r.images(), setup, 100 * r.top1(), 100 * r.top5(), r.loss(), out.resolve("confusion.png"),
+                    out.resolve("eval.json"));
+        }
+        return 0;
+    }
+}

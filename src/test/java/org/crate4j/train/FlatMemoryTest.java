@@ -1,0 +1,55 @@
+package org.crate4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import org.bytedeco.javacpp.Pointer;
+import org.crate4j.data.Batch;
+import org.crate4j.data.DataLoader;
+import org.crate4j.data.InMemoryDataset;
+import org.crate4j.data.Transforms;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Precision;
+import org.crate4j.engine.Torch;
+import org.crate4j.model.Crate;
+import org.crate4j.model.CrateConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every tensor a training step creates dies with the step: live native objects and RSS stay flat. */
+class FlatMemoryTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void liveNativeObjectsAndResidentMemoryDoNotGrowAcrossSteps() {
+        Torch.seed(1);
+        Crate m = Crate.create(CrateConfig.of(16, 4, 1, 2, 32, 2, 4));
+        InMemoryDataset data = ResumeTest.toyData(64, 3);
+        TrainOptions o = ResumeTest.options(tmp, false);
+        Trainer t = new Trainer(m, o, Precision.FP32, Device.CPU, GradientSync.none(), Map.of(), new PrintStream(java.io.OutputStream.nullOutputStream()));
+        Optimizer opt = o.newOptimizer(m.parameters().asMap());
+        try (DataLoader loader = new DataLoader(data, Transforms.compose(Transforms.resize(16, 16), Transforms.normalize(new float[] {0.5f},
+                new float[] {0.5f})), 16, true, true, 0, 0, 1)) {
+            long step = 0;
+            long[] liveAfter = new long[3];
+            long[] rssAfter = new long[3];
+            for (int round = 0; round < 3; round++) {
+                for (int epoch = 0; epoch < 15; epoch++) {
+                    loader.setEpoch(round * 100 + epoch);
+                    for (Batch b : loader) {
+                        t.trainStep(b, opt, 1e-3, step++);
+                    }
+                }
+                System.gc();
+                liveAfter[round] = Pointer.totalCount();
+                rssAfter[round] = Pointer.physicalBytes();
+            }
+            // 60 steps per round: a leak of even one tensor per step would show as +60 objects.
+            assertTrue(liveAfter[2] - liveAfter[1] < 20, "live native objects grew: " + java.util.Arrays.toString(liveAfter));
+            assertTrue(rssAfter[2] - rssAfter[1] < 64L << 20, "resident memory grew by more than 64 MB: " + java.util.Arrays.toString(rssAfter));
+        }
+    }
+}
