@@ -185,12 +185,12 @@ public final class Trainer {
             epoch = nextEpoch;
             skip = nextBatch;
         }
+        if (last == null) { // nothing left to train (e.g. resuming a finished run): still report where it stands
+            last = Evaluation.run(model, valLoader, precision, device, sync);
+        }
         loader.close();
         valLoader.close();
         double seconds = (System.nanoTime() - start) / 1e9;
-        if (last == null) {
-            last = Evaluation.run(model, valLoader, precision, device, sync);
-        }
         return new Summary(last.top1(), last.top5(), step / (double) perEpoch, step, seconds, imagesSeen * sync.worldSize() / Math.max(1e-9, trainNanos / 1e9), lastPath());
     }
 
@@ -220,7 +220,10 @@ public final class Trainer {
     }
 
     private long plannedSteps(int perEpoch) {
-        int epochs = opt.epochs() > 0 ? opt.epochs() : 1000; // refined once throughput is known
+        if (opt.epochs() <= 0 && opt.timeBudgetMin() <= 0) {
+            throw new CrateException("neither --epochs nor --time-budget is set: give one of them");
+        }
+        int epochs = opt.epochs() > 0 ? opt.epochs() : 1000; // with a budget: refined once throughput is known
         return (long) epochs * perEpoch;
     }
 
@@ -276,6 +279,11 @@ public final class Trainer {
             loaded.parameters().asMap().forEach((k, v) -> model.parameters().get(k).copy_(v));
         }
         TrainCheckpoint.restoreOptimizer(file, optimizer, s);
+        if (opt.epochs() > 0 && (long) opt.epochs() * perEpoch != s.totalSteps()) {
+            // an explicit --epochs on resume extends (or shortens) the schedule from here on
+            s = new TrainCheckpoint.State(s.epoch(), s.batchInEpoch(), s.globalStep(), (long) opt.epochs() * perEpoch,
+                    s.optimizerSteps(), s.bestTop1(), s.optimizer(), s.worldSize(), s.seed());
+        }
         if (s.worldSize() != sync.worldSize()) {
             // the epoch's shards differ with the world size: continue from the start of the next epoch
             s = new TrainCheckpoint.State(s.batchInEpoch() == 0 ? s.epoch() : s.epoch() + 1, 0, s.globalStep(), s.totalSteps(),

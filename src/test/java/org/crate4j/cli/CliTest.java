@@ -101,4 +101,59 @@ class CliTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("\tat "), r.err());
     }
+
+    static Path tinyImageFolder(Path root) throws Exception {
+        java.util.Random r = new java.util.Random(4);
+        for (String split : new String[] {"train", "val"}) {
+            for (String cls : new String[] {"dark", "light"}) {
+                Path dir = Files.createDirectories(root.resolve(split).resolve(cls));
+                for (int i = 0; i < 6; i++) {
+                    BufferedImage bi = new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB);
+                    for (int y = 0; y < 20; y++) {
+                        for (int x = 0; x < 20; x++) {
+                            int v = (cls.equals("dark") ? 40 : 200) + r.nextInt(40);
+                            bi.setRGB(x, y, v << 16 | v << 8 | v);
+                        }
+                    }
+                    ImageIO.write(bi, "png", dir.resolve(cls + i + ".jpg.png").toFile());
+                }
+            }
+        }
+        return root;
+    }
+
+    @Test
+    void finetunesAReferenceCheckpointOnAnImageFolderThenEvaluates() throws Exception {
+        Path data = tinyImageFolder(tmp.resolve("data"));
+        Path out = tmp.resolve("ft");
+        Run ft = run("finetune", "--weights", ClassifierParityTest.fixture("crate_main_module.pth").toString(), "--heads", "4",
+                "--data", data.toString(), "--epochs", "2", "--batch", "4", "--workers", "1", "--out", out.toString());
+        assertEquals(0, ft.code(), ft.err());
+        assertTrue(ft.out().contains("2 classes, new head"), ft.out());
+        assertTrue(Files.exists(out.resolve("last.safetensors")) && Files.exists(out.resolve("curves.png")));
+        assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+        Run ev = run("eval", "--weights", out.resolve("last.safetensors").toString(), "--data", data.toString(), "--out", tmp.resolve("ev").toString());
+        assertEquals(0, ev.code(), ev.err());
+        assertTrue(ev.out().contains("top-1"), ev.out());
+        assertTrue(ImageIO.read(tmp.resolve("ev").resolve("confusion.png").toFile()).getWidth() > 100);
+        Run resumed = run("finetune", "--weights", ClassifierParityTest.fixture("crate_main_module.pth").toString(), "--heads", "4",
+                "--data", data.toString(), "--epochs", "3", "--batch", "4", "--out", out.toString(), "--resume");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertEquals(3, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+    }
+
+    @Test
+    void trainingRejectsMissingDataAndMismatchedResume() throws Exception {
+        Run missing = run("train", "--data", tmp.resolve("nope").toString(), "--out", tmp.resolve("o").toString());
+        assertEquals(2, missing.code(), missing.err());
+        assertTrue(missing.err().contains("nope"), missing.err());
+        Path data = tinyImageFolder(tmp.resolve("data"));
+        Path out = tmp.resolve("run");
+        assertEquals(0, run("train", "--data", data.toString(), "--model", "crate-fmnist", "--image-size", "20", "--patch", "4",
+                "--epochs", "1", "--batch", "4", "--out", out.toString()).code());
+        Run other = run("train", "--data", data.toString(), "--model", "crate-fmnist", "--image-size", "20", "--patch", "4", "--dim", "64",
+                "--epochs", "2", "--batch", "4", "--out", out.toString(), "--resume");
+        assertEquals(2, other.code(), other.err());
+        assertTrue(other.err().contains("different architecture"), other.err());
+    }
 }
