@@ -30,14 +30,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--attention", defaultValue = "auto", description = "attention kernel: auto, matmul or sdpa")
     String attention;
 
-    @Option(names = "--dim", description = "override the preset's width")
-    Integer dim;
-    @Option(names = "--depth", description = "override the preset's depth")
-    Integer depth;
-    @Option(names = "--heads", description = "override the preset's heads")
-    Integer heads;
-    @Option(names = "--patch", description = "override the preset's patch size")
-    Integer patch;
+    @Mixin
+    ArchitectureOptions arch;
 
     @Mixin
     RuntimeOptions runtime;
@@ -45,10 +39,8 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         runtime.apply();
-        CrateConfig p = Presets.get(model);
-        CrateConfig c = new CrateConfig(p.imageHeight(), p.imageWidth(), patch != null ? patch : p.patchSize(), p.channels(),
-                p.numClasses(), dim != null ? dim : p.dim(), depth != null ? depth : p.depth(), heads != null ? heads : p.heads(),
-                (dim != null ? dim : p.dim()) / (heads != null ? heads : p.heads()), p.pool(), p.eta(), p.lambda(), 0, 0);
+        CrateConfig preset = Presets.get(model);
+        CrateConfig c = arch.apply(preset, preset.imageHeight());
         Benchmark.Result r = Benchmark.run(model, c, batch, steps, warmup, runtime.precision(), runtime.device(), forwardOnly,
                 org.crate4j.model.Crate.AttentionKernel.valueOf(attention.toUpperCase()));
         System.out.println(new Gson().toJson(r));

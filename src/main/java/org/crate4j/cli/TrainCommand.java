@@ -23,16 +23,8 @@ final class TrainCommand implements Callable<Integer> {
     Integer imageSize;
     @Option(names = "--dropout", defaultValue = "0", description = "dropout in attention (default: ${DEFAULT-VALUE})")
     double dropout;
-    @Option(names = "--dim", description = "override the preset's width")
-    Integer dim;
-    @Option(names = "--depth", description = "override the preset's depth")
-    Integer depth;
-    @Option(names = "--heads", description = "override the preset's heads")
-    Integer heads;
-    @Option(names = "--patch", description = "override the preset's patch size")
-    Integer patch;
-    @Option(names = "--pool", description = "cls or mean (default: the preset's)")
-    String pool;
+    @Mixin
+    ArchitectureOptions arch;
     @Mixin
     TrainOptionsMixin train;
     @Mixin
@@ -55,14 +47,7 @@ final class TrainCommand implements Callable<Integer> {
         CrateConfig c = Presets.get(preset);
         int channels = data.train().channels();
         int size = imageSize != null ? imageSize : data.fashionMnist() && model == null ? 28 : c.imageHeight();
-        if (dim != null || depth != null || heads != null || patch != null) {
-            int d = dim != null ? dim : c.dim(), h = heads != null ? heads : c.heads();
-            c = CrateConfig.of(c.imageHeight(), patch != null ? patch : c.patchSize(), c.channels(), c.numClasses(), d,
-                    depth != null ? depth : c.depth(), h).withPool(c.pool());
-        }
-        if (pool != null) {
-            c = c.withPool(org.crate4j.model.Pooling.parse(pool));
-        }
+        c = arch.apply(c, size);
         c = c.withClasses(data.train().classes().size()).withChannels(channels).withImageSize(size, size).withDropout(dropout, 0);
         if (imagenet && train.augment == null) {
             opt = opt.with(b -> { b.augment = "imagenet"; return b; });

@@ -1,0 +1,33 @@
+package org.crate4j.cli;
+
+import org.crate4j.CrateException;
+import org.crate4j.model.CrateConfig;
+import org.crate4j.model.Pooling;
+import picocli.CommandLine.Option;
+
+/** Overrides of a preset's architecture; each applies only when given. */
+final class ArchitectureOptions {
+    @Option(names = "--dim", description = "override the preset's width")
+    Integer dim;
+    @Option(names = "--depth", description = "override the preset's depth")
+    Integer depth;
+    @Option(names = "--heads", description = "override the preset's heads")
+    Integer heads;
+    @Option(names = "--patch", description = "override the preset's patch size")
+    Integer patch;
+    @Option(names = "--pool", description = "cls or mean (default: the preset's)")
+    String pool;
+
+    /** The preset at {@code size}×{@code size} with the overrides applied. */
+    CrateConfig apply(CrateConfig preset, int size) {
+        int p = patch != null ? patch : preset.patchSize();
+        if (size % p != 0) {
+            throw new CrateException("image size " + size + " is not divisible by the patch size " + p + ": change --image-size or --patch");
+        }
+        int d = dim != null ? dim : preset.dim(), h = heads != null ? heads : preset.heads();
+        CrateConfig c = dim == null && heads == null && patch == null && depth == null ? preset.withImageSize(size, size)
+                : CrateConfig.of(size, p, preset.channels(), preset.numClasses(), d, depth != null ? depth : preset.depth(), h)
+                        .withPool(preset.pool());
+        return pool != null ? c.withPool(Pooling.parse(pool)) : c;
+    }
+}
