@@ -65,7 +65,12 @@ public record DistEnv(int rank, int worldSize, int localRank, int localWorldSize
             throw new CrateException("MASTER_ADDR is empty: set it to rank 0's host name or address");
         }
         int port = integer(env, "MASTER_PORT", DEFAULT_PORT);
-        double timeoutSec = Double.parseDouble(env.getOrDefault("CRATE4J_DIST_TIMEOUT", String.valueOf(DEFAULT_TIMEOUT.toSeconds())));
+        double timeoutSec;
+        try {
+            timeoutSec = Double.parseDouble(env.getOrDefault("CRATE4J_DIST_TIMEOUT", String.valueOf(DEFAULT_TIMEOUT.toSeconds())));
+        } catch (NumberFormatException e) {
+            throw new CrateException("CRATE4J_DIST_TIMEOUT='" + env.get("CRATE4J_DIST_TIMEOUT") + "' is not a number of seconds");
+        }
         return new DistEnv(rank, world, localRank, localWorld, addr, port, Duration.ofMillis(Math.round(timeoutSec * 1000)));
     }
 

@@ -240,7 +240,8 @@ public final class Launcher {
                             line.append(pending.toString(StandardCharsets.UTF_8));
                             pending.reset();
                             synchronized (to) {
-                                to.print(prefix + line + (b == '\n' ? "\n" : "\r"));
+                                // a bare carriage return (a progress bar redrawing) gets no prefix of its own
+                                to.print(line.length() == 0 && b == '\r' ? "\r" : prefix + line + (b == '\n' ? "\n" : "\r"));
                                 to.flush();
                             }
                             line.setLength(0);

@@ -47,10 +47,9 @@ class DataParallelTrainingTest {
     }
 
     static Launcher.Spec spec(Path out, List<String> args, Duration timeout) {
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> all = new java.util.ArrayList<>(List.of(out.toString()));
         all.addAll(args);
-        return new Launcher.Spec(Launcher.javaCommand(cp, DataParallelWorker.class.getName()), all, 2, 1, 0, "127.0.0.1",
+        return new Launcher.Spec(DataParallelWorker.command(), all, 2, 1, 0, "127.0.0.1",
                 Launcher.freeLoopbackPort(), timeout, 1, Duration.ofSeconds(3));
     }
 
