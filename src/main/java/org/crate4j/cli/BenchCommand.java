@@ -2,6 +2,9 @@ package org.crate4j.cli;
 
 import com.google.gson.Gson;
 import java.util.concurrent.Callable;
+import org.crate4j.dist.DataParallel;
+import org.crate4j.dist.DistEnv;
+import org.crate4j.engine.Device;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Presets;
 import org.crate4j.train.Benchmark;
@@ -15,7 +18,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "crate-tiny", description = "preset (default: ${DEFAULT-VALUE})")
     String model;
 
-    @Option(names = "--batch", defaultValue = "32", description = "batch size (default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch", defaultValue = "32", description = "batch size per process (default: ${DEFAULT-VALUE})")
     int batch;
 
     @Option(names = "--steps", defaultValue = "5", description = "timed steps per mode (default: ${DEFAULT-VALUE})")
@@ -41,9 +44,15 @@ final class BenchCommand implements Callable<Integer> {
         runtime.apply();
         CrateConfig preset = Presets.get(model);
         CrateConfig c = arch.apply(preset, preset.imageHeight());
-        Benchmark.Result r = Benchmark.run(model, c, batch, steps, warmup, runtime.precision(), runtime.device(), forwardOnly,
-                org.crate4j.model.Crate.AttentionKernel.valueOf(attention.toUpperCase()));
-        System.out.println(new Gson().toJson(r));
-        return 0;
+        DistEnv env = DistEnv.fromEnvironment();
+        Device device = DataParallel.deviceFor(env, runtime.device());
+        return DataParallel.run(env, device, System.err, sync -> {
+            Benchmark.Result r = Benchmark.run(model, c, batch, steps, warmup, runtime.precision(), device, forwardOnly,
+                    org.crate4j.model.Crate.AttentionKernel.valueOf(attention.toUpperCase()), sync);
+            if (sync.rank() == 0) {
+                System.out.println(new Gson().toJson(r));
+            }
+            return 0;
+        });
     }
 }

@@ -33,7 +33,7 @@ final class FinetuneCommand implements Callable<Integer> {
         TrainData data = TrainData.open(train.data, train.valSplit, System.err);
         int classes = data.train().classes().size();
         Crate m = CrateWeights.load(weights, new CrateWeights.Options(model, heads, true, classes, null));
-        TrainOptions opt = train.apply(TrainOptions.finetuneRecipe(null), "finetune");
+        TrainOptions opt = train.apply(TrainOptions.finetuneRecipe(null), "finetune", 1);
         System.out.println("finetune " + weights.getFileName() + " (dim " + m.config().dim() + ", depth " + m.config().depth()
                 + ", input " + m.config().imageHeight() + "x" + m.config().imageWidth() + ") on " + data.root() + " ("
                 + data.train().size() + " train / " + data.val().size() + " " + train.valSplit + " images, " + classes

@@ -1,9 +1,13 @@
 package org.crate4j.cli;
 
 import java.util.concurrent.Callable;
+import org.crate4j.dist.DataParallel;
+import org.crate4j.dist.DistEnv;
+import org.crate4j.engine.Device;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Presets;
+import org.crate4j.train.GradientSync;
 import org.crate4j.train.TrainData;
 import org.crate4j.train.TrainOptions;
 import org.crate4j.train.Training;
@@ -33,6 +37,12 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String setup = runtime.apply();
+        DistEnv env = DistEnv.fromEnvironment();
+        Device device = DataParallel.deviceFor(env, runtime.device());
+        return DataParallel.run(env, device, System.out, sync -> train(setup, env, device, sync));
+    }
+
+    private int train(String setup, DistEnv env, Device device, GradientSync sync) {
         boolean imagenet = recipe.equals("imagenet");
         if (!imagenet && !recipe.equals("default")) {
             throw new org.crate4j.CrateException("unknown --recipe '" + recipe + "': use default or imagenet");
@@ -41,8 +51,8 @@ final class TrainCommand implements Callable<Integer> {
         if (!imagenet && train.data != null) {
             base = base.with(b -> { b.timeBudgetMin = 0; b.epochs = 30; return b; });
         }
-        TrainOptions opt = train.apply(base, "train");
-        TrainData data = TrainData.open(train.data, train.valSplit, System.err);
+        TrainOptions opt = train.apply(base, "train", env.worldSize());
+        TrainData data = DataParallel.localLeaderFirst(sync, () -> TrainData.open(train.data, train.valSplit, System.err));
         String preset = model != null ? model : (data.fashionMnist() && !imagenet ? "crate-fmnist" : "crate-tiny");
         CrateConfig c = Presets.get(preset);
         int channels = data.train().channels();
@@ -52,11 +62,15 @@ final class TrainCommand implements Callable<Integer> {
         if (imagenet && train.augment == null) {
             opt = opt.with(b -> { b.augment = "imagenet"; return b; });
         }
-        System.out.println("train " + preset + " on " + data.root() + " (" + data.train().size() + " train / " + data.val().size()
-                + " " + train.valSplit + " images, " + c.numClasses() + " classes); " + setup);
+        if (sync.rank() == 0) {
+            System.out.println("train " + preset + " on " + data.root() + " (" + data.train().size() + " train / " + data.val().size()
+                    + " " + train.valSplit + " images, " + c.numClasses() + " classes); " + setup
+                    + (env.distributed() ? "; " + env.worldSize() + " processes" : "")
+                    + String.format("; global batch %d (%d per process), lr %.3g", opt.batch() * env.worldSize(), opt.batch(), opt.lr()));
+        }
         org.crate4j.engine.Torch.seed(opt.seed());
         Crate m = Crate.create(c);
-        Training.run(m, data, opt, runtime.precision(), runtime.device(), System.out);
+        Training.run(m, data, opt, runtime.precision(), device, sync, System.out);
         return 0;
     }
 }

@@ -16,11 +16,12 @@ final class TrainOptionsMixin {
     boolean resume;
     @Option(names = "--epochs", description = "epochs (with --time-budget and no --epochs: fitted to the budget)")
     Integer epochs;
-    @Option(names = "--batch", description = "per-process batch size")
+    @Option(names = "--batch", description = "per-process batch size (default: the recipe's batch split over the processes; "
+            + "with --batch the recipe's learning rates scale with the global batch)")
     Integer batch;
     @Option(names = "--optimizer", description = "adamw or lion")
     String optimizer;
-    @Option(names = "--lr", description = "peak learning rate")
+    @Option(names = "--lr", description = "peak learning rate, for the global batch (per-process batch × processes)")
     Double lr;
     @Option(names = "--min-lr", description = "final learning rate of the cosine")
     Double minLr;
@@ -41,7 +42,12 @@ final class TrainOptionsMixin {
     @Option(names = "--augment", description = "none, light, imagenet or finetune")
     String augment;
 
-    TrainOptions apply(TrainOptions base, String command) {
+    /** The recipe with the flags applied, for {@code world} processes (see {@link TrainOptions#forWorld}). */
+    TrainOptions apply(TrainOptions base, String command, int world) {
+        return flags(base, command).forWorld(base, world, batch != null, lr != null, minLr != null);
+    }
+
+    private TrainOptions flags(TrainOptions base, String command) {
         return base.with(b -> {
             if (epochs != null) b.epochs = epochs;
             if (batch != null) b.batch = batch;

@@ -15,7 +15,11 @@ import org.crate4j.model.CrateConfig;
 
 /** Forward and train-step throughput of a model on random data, as medians after warm-up. */
 public final class Benchmark {
-    public record Result(String model, int batch, int threads, String precision, String device,
+    /**
+     * Images/s and GFLOP/s are for the whole job: with {@code processes} > 1 each process runs
+     * {@code batch} images per step and its gradients are averaged across processes.
+     */
+    public record Result(String model, int batch, int processes, int threads, String precision, String device,
             double forwardImagesPerSec, double trainImagesPerSec, double forwardGflops, double trainGflops,
             long peakRssMb, long parameters, int steps) {}
 
@@ -23,6 +27,11 @@ public final class Benchmark {
 
     public static Result run(String name, CrateConfig config, int batch, int steps, int warmup, Precision precision,
             Device device, boolean forwardOnly, Crate.AttentionKernel kernel) {
+        return run(name, config, batch, steps, warmup, precision, device, forwardOnly, kernel, GradientSync.none());
+    }
+
+    public static Result run(String name, CrateConfig config, int batch, int steps, int warmup, Precision precision,
+            Device device, boolean forwardOnly, Crate.AttentionKernel kernel, GradientSync sync) {
         Torch.seed(0);
         Crate model = Crate.create(config).attentionKernel(kernel);
         org.bytedeco.pytorch.Device dev = device.toTorch();
@@ -46,6 +55,8 @@ public final class Benchmark {
         if (!forwardOnly) {
             model.train(true);
             AdamW opt = new AdamW(model.parameters().asMap(), 0.05, 0.9, 0.999, 1e-8);
+            sync.prepare(model.parameters().tensors());
+            sync.broadcast(model.parameters().tensors());
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();
                 try (PointerScope scope = new PointerScope()) {
@@ -55,6 +66,7 @@ public final class Benchmark {
                     }
                     opt.zeroGrad();
                     loss.backward();
+                    sync.averageGradients(model.parameters().tensors());
                     opt.step(1e-4);
                     loss.item_double();
                 }
@@ -65,9 +77,10 @@ public final class Benchmark {
         }
         double fs = median(fwd), ts = forwardOnly ? Double.NaN : median(train);
         double flops = config.flopsPerImage();
-        return new Result(name, batch, Torch.threads(), precision.toString(), device.toString(),
-                round(batch / fs), forwardOnly ? 0 : round(batch / ts),
-                round(flops * batch / fs / 1e9), forwardOnly ? 0 : round(3 * flops * batch / ts / 1e9),
+        int jobImages = batch * sync.worldSize();
+        return new Result(name, batch, sync.worldSize(), Torch.threads(), precision.toString(), device.toString(),
+                round(jobImages / fs), forwardOnly ? 0 : round(jobImages / ts),
+                round(flops * jobImages / fs / 1e9), forwardOnly ? 0 : round(3 * flops * jobImages / ts / 1e9),
                 MemoryStats.peakRssMb(), config.parameterCount(), steps);
     }
 

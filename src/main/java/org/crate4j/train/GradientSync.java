@@ -12,7 +12,13 @@ public interface GradientSync extends AutoCloseable {
 
     int worldSize();
 
-    /** Replaces every parameter's gradient by its mean over all processes. */
+    /**
+     * Called once before training with the parameters {@link #averageGradients} will see, so that an
+     * implementation can start reducing gradients while backward is still running.
+     */
+    default void prepare(Collection<Tensor> params) {}
+
+    /** Replaces every parameter's gradient by its mean over all processes (call after backward). */
     void averageGradients(Collection<Tensor> params);
 
     /** Sums values elementwise over all processes (metrics). */

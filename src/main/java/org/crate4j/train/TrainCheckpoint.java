@@ -20,9 +20,12 @@ import org.crate4j.engine.Torch;
 public final class TrainCheckpoint {
     private static final Gson GSON = new Gson();
 
-    /** Where the loop stands; enough to continue exactly. */
+    /**
+     * Where the loop stands; enough to continue exactly. {@code globalBatch} is the per-process
+     * batch × world size (0 in checkpoints written before data parallelism).
+     */
     public record State(int epoch, int batchInEpoch, long globalStep, long totalSteps, long optimizerSteps,
-            double bestTop1, String optimizer, int worldSize, long seed) {}
+            double bestTop1, String optimizer, int worldSize, long seed, int globalBatch) {}
 
     private TrainCheckpoint() {}
 

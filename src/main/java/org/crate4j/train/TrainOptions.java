@@ -34,6 +34,31 @@ public record TrainOptions(int epochs, int batch, String optimizer, double lr, d
                 0, 2, 0, out, false, "finetune");
     }
 
+    /**
+     * The data-parallel rule: a recipe's batch and learning rates are for the <em>global</em> batch
+     * (per-process batch × processes). Without an explicit per-process batch each of the {@code world}
+     * processes takes recipe batch / world, so the global batch and the whole recipe stay the same.
+     * With one, the global batch is batch × world and the recipe's lr and min-lr, unless given, are
+     * scaled by global batch / recipe batch (the linear scaling rule of Goyal et al., 2017).
+     *
+     * @param recipe the recipe before the command-line flags ({@code this} is after them)
+     */
+    public TrainOptions forWorld(TrainOptions recipe, int world, boolean batchGiven, boolean lrGiven, boolean minLrGiven) {
+        if (!batchGiven) {
+            if (recipe.batch % world != 0) {
+                throw new org.crate4j.CrateException("the recipe's global batch " + recipe.batch + " does not split over " + world
+                        + " processes: pass --batch (per process)");
+            }
+            return with(b -> { b.batch = recipe.batch / world; return b; });
+        }
+        double scale = (double) batch * world / recipe.batch;
+        return with(b -> {
+            if (!lrGiven) b.lr = recipe.lr * scale;
+            if (!minLrGiven) b.minLr = recipe.minLr * scale;
+            return b;
+        });
+    }
+
     public TrainOptions with(java.util.function.UnaryOperator<Builder> edit) {
         return edit.apply(new Builder(this)).build();
     }

@@ -74,12 +74,12 @@ public final class Trainer {
             throw new CrateException("the training set has " + train.size() + " images, fewer than one batch of "
                     + opt.batch() * sync.worldSize() + ": lower --batch");
         }
-        TrainCheckpoint.State state = new TrainCheckpoint.State(0, 0, 0, plannedSteps(perEpoch), 0, 0, opt.optimizer(), sync.worldSize(), opt.seed());
+        TrainCheckpoint.State state = new TrainCheckpoint.State(0, 0, 0, plannedSteps(perEpoch), 0, 0, opt.optimizer(), sync.worldSize(), opt.seed(), globalBatch());
         if (opt.resume()) {
-            state = resume(optimizer, perEpoch);
-        } else {
-            sync.broadcast(params.values());
+            state = resume(optimizer, perEpoch, train.size());
         }
+        sync.prepare(params.values());
+        sync.broadcast(params.values()); // after a resume every rank read the same file; this is cheap insurance
         MetricsLog metrics = writer() ? new MetricsLog(opt.outDir(), opt.resume()) : null;
         if (metrics != null && opt.resume()) {
             metrics.truncateAfter(state.epoch() + state.batchInEpoch() / (double) perEpoch);
@@ -128,12 +128,12 @@ public final class Trainer {
                             100 * waitNs / Math.max(1, System.nanoTime() - epochStart)));
                     long sinceStart = step - firstStep;
                     if (fitToBudget && sinceStart == calibrationSteps(perEpoch)) {
-                        total = fitSteps(step, elapsed, budgetSec, trainNanos / 1e9 / sinceStart, val.size(), perEpoch, true);
+                        total = agreed(fitSteps(step, elapsed, budgetSec, trainNanos / 1e9 / sinceStart, val.size(), perEpoch, true));
                         calibNanos = trainNanos;
                         calibStep = step;
                     } else if (fitToBudget && calibStep > 0 && (step - calibStep) % 25 == 0 && step < total - Math.max(10, total / 30)) {
                         // the first steps run slower (JIT, allocator warm-up): re-plan from the steady rate
-                        long replanned = fitSteps(step, elapsed, budgetSec, (trainNanos - calibNanos) / 1e9 / (step - calibStep), val.size(), perEpoch, false);
+                        long replanned = agreed(fitSteps(step, elapsed, budgetSec, (trainNanos - calibNanos) / 1e9 / (step - calibStep), val.size(), perEpoch, false));
                         if (Math.abs(replanned - total) > total / 20) {
                             log.printf("%nre-planned at step %d: %d steps (was %d; %.3f s/step, %.0f s elapsed)%n", step, replanned, total,
                                     (trainNanos - calibNanos) / 1e9 / (step - calibStep), elapsed);
@@ -144,7 +144,9 @@ public final class Trainer {
                         stop = true;
                         break;
                     }
-                    if (step >= total || elapsed + evalEstimate(evalSeconds, val.size(), trainNanos, imagesSeen) > budgetSec) {
+                    boolean outOfTime = Double.isFinite(budgetSec)
+                            && agreed(elapsed + evalEstimate(evalSeconds, val.size(), trainNanos, imagesSeen) > budgetSec ? 1 : 0) > 0;
+                    if (step >= total || outOfTime) {
                         stop = step < total || batchIdx < perEpoch;
                         break;
                     }
@@ -160,7 +162,8 @@ public final class Trainer {
             int nextBatch = epochDone ? 0 : batchIdx;
             boolean improved = last.top1() > best;
             best = Math.max(best, last.top1());
-            state = new TrainCheckpoint.State(nextEpoch, nextBatch, step, total, optimizer.steps(), best, opt.optimizer(), sync.worldSize(), opt.seed());
+            state = new TrainCheckpoint.State(nextEpoch, nextBatch, step, total, optimizer.steps(), best, opt.optimizer(), sync.worldSize(), opt.seed(),
+                    globalBatch());
             if (writer()) {
                 Map<String, Double> row = new LinkedHashMap<>();
                 row.put("epoch", epochPos);
@@ -219,6 +222,22 @@ public final class Trainer {
         }
     }
 
+    /** Per-process batch × processes: what one optimizer step sees. */
+    private int globalBatch() {
+        return opt.batch() * sync.worldSize();
+    }
+
+    /**
+     * Rank 0's value, on every rank. Decisions taken from each rank's own clock (the time budget)
+     * must agree, or one rank would stop while the others wait for it in an allreduce.
+     */
+    private long agreed(long value) {
+        if (sync.worldSize() == 1) {
+            return value;
+        }
+        return Math.round(sync.sum(new double[] {sync.rank() == 0 ? value : 0})[0]);
+    }
+
     private long plannedSteps(int perEpoch) {
         if (opt.epochs() <= 0 && opt.timeBudgetMin() <= 0) {
             throw new CrateException("neither --epochs nor --time-budget is set: give one of them");
@@ -244,7 +263,7 @@ public final class Trainer {
             double epochs = Math.ceil(Math.max(1, steps) / (double) perEpoch);
             steps = step + (long) Math.max(0, (left - evalSec * (epochs + 1)) / secPerStep);
         }
-        if (say) {
+        if (say && writer()) {
             log.printf("time budget %.1f min: %.3f s/step measured, planning %d steps (%.2f epochs; re-planned as the rate settles)%n",
                     budgetSec / 60, secPerStep, steps, steps / (double) perEpoch);
         }
@@ -259,7 +278,7 @@ public final class Trainer {
         return valImages * perImage / 2.5 / sync.worldSize() + 2;
     }
 
-    private TrainCheckpoint.State resume(Optimizer optimizer, int perEpoch) {
+    private TrainCheckpoint.State resume(Optimizer optimizer, int perEpoch, int trainSize) {
         Path file = lastPath();
         if (!Files.isRegularFile(file)) {
             throw new CrateException("--resume: no checkpoint at " + file + ": start without --resume or pass the run's --out");
@@ -279,15 +298,23 @@ public final class Trainer {
             loaded.parameters().asMap().forEach((k, v) -> model.parameters().get(k).copy_(v));
         }
         TrainCheckpoint.restoreOptimizer(file, optimizer, s);
-        if (opt.epochs() > 0 && (long) opt.epochs() * perEpoch != s.totalSteps()) {
-            // an explicit --epochs on resume extends (or shortens) the schedule from here on
-            s = new TrainCheckpoint.State(s.epoch(), s.batchInEpoch(), s.globalStep(), (long) opt.epochs() * perEpoch,
-                    s.optimizerSteps(), s.bestTop1(), s.optimizer(), s.worldSize(), s.seed());
+        if (s.globalBatch() != globalBatch() && (s.globalBatch() > 0 || s.worldSize() != sync.worldSize())) {
+            // Another global batch means other batches: continue at the next epoch boundary, with the
+            // step counters rescaled so that the schedule stays at the same fraction of training.
+            int epoch = s.batchInEpoch() == 0 ? s.epoch() : s.epoch() + 1;
+            long step = s.globalStep(), total = s.totalSteps();
+            if (s.globalBatch() > 0) {
+                double oldPerEpoch = Math.max(1, trainSize / s.globalBatch());
+                step = (long) epoch * perEpoch;
+                total = Math.round(s.totalSteps() / oldPerEpoch * perEpoch);
+            }
+            s = new TrainCheckpoint.State(epoch, 0, step, total, s.optimizerSteps(), s.bestTop1(), s.optimizer(), sync.worldSize(),
+                    s.seed(), globalBatch());
         }
-        if (s.worldSize() != sync.worldSize()) {
-            // the epoch's shards differ with the world size: continue from the start of the next epoch
-            s = new TrainCheckpoint.State(s.batchInEpoch() == 0 ? s.epoch() : s.epoch() + 1, 0, s.globalStep(), s.totalSteps(),
-                    s.optimizerSteps(), s.bestTop1(), s.optimizer(), sync.worldSize(), s.seed());
+        if (opt.epochs() > 0 && (long) opt.epochs() * perEpoch != s.totalSteps()) {
+            // (after any rescaling above) an explicit --epochs on resume extends (or shortens) the schedule from here on
+            s = new TrainCheckpoint.State(s.epoch(), s.batchInEpoch(), s.globalStep(), (long) opt.epochs() * perEpoch,
+                    s.optimizerSteps(), s.bestTop1(), s.optimizer(), s.worldSize(), s.seed(), s.globalBatch());
         }
         if (writer()) {
             log.printf("resuming %s at epoch %d, batch %d (step %d of %d)%n", file, s.epoch() + 1, s.batchInEpoch(), s.globalStep(), s.totalSteps());

@@ -1,0 +1,67 @@
+package org.crate4j.cli;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.crate4j.CrateException;
+import org.crate4j.dist.DistEnv;
+import org.crate4j.dist.Launcher;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "launch", mixinStandardHelpOptions = true,
+        description = {"Runs a data-parallel job, like torchrun: starts --nproc worker processes on this machine, each running "
+                + "the crate command after '--' with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT set.",
+                "Example: crate launch --nproc 2 -- train --epochs 4",
+                "Several machines: run the same command on each with --nnodes M --node-rank R --master-addr <node 0's address> "
+                        + "--master-port P."})
+final class LaunchCommand implements Callable<Integer> {
+    @Option(names = "--nproc", required = true, description = "worker processes on this machine")
+    int nproc;
+    @Option(names = "--nnodes", defaultValue = "1", description = "machines in the job (default: ${DEFAULT-VALUE})")
+    int nnodes;
+    @Option(names = "--node-rank", defaultValue = "0", description = "this machine's index, 0 on the master (default: ${DEFAULT-VALUE})")
+    int nodeRank;
+    @Option(names = "--master-addr", defaultValue = "127.0.0.1",
+            description = "address of node 0, where rank 0 hosts the rendezvous store (default: ${DEFAULT-VALUE})")
+    String masterAddr;
+    @Option(names = "--master-port", description = "port of the rendezvous store (default: a free port on one machine, "
+            + DistEnv.DEFAULT_PORT + " on several)")
+    Integer masterPort;
+    @Option(names = "--timeout", defaultValue = "60",
+            description = "seconds a worker waits for a silent peer before failing with its rank named (default: ${DEFAULT-VALUE})")
+    double timeout;
+    @Option(names = "--threads", description = "intra-op threads per worker (default: cores / nproc)")
+    Integer threads;
+    @Parameters(arity = "1..*", paramLabel = "-- COMMAND", description = "the crate command each worker runs: train … or bench …")
+    List<String> command;
+
+    @Override
+    public Integer call() {
+        String sub = command.get(0);
+        if (!sub.equals("train") && !sub.equals("bench")) {
+            throw new CrateException("crate launch runs train or bench in parallel, not '" + sub + "': use crate launch --nproc N -- train …");
+        }
+        int perWorker = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / nproc);
+        List<String> args = new ArrayList<>(command);
+        if (!args.contains("--threads") && args.stream().noneMatch(a -> a.startsWith("--threads="))) {
+            args.add("--threads");
+            args.add(String.valueOf(perWorker));
+        }
+        int port = masterPort != null ? masterPort : nnodes == 1 ? Launcher.freeLoopbackPort() : DistEnv.DEFAULT_PORT;
+        Launcher.Spec spec = new Launcher.Spec(Launcher.javaCommand(System.getProperty("java.class.path"), Main.class.getName()),
+                args, nproc, nnodes, nodeRank, masterAddr, port, Duration.ofMillis(Math.round(timeout * 1000)), perWorker,
+                Duration.ofSeconds(5));
+        System.err.printf("crate launch: %d workers on this machine (ranks %d..%d of %d), %d threads each, master %s:%d%n", nproc,
+                nodeRank * nproc, nodeRank * nproc + nproc - 1, spec.worldSize(), perWorker, masterAddr, port);
+        Launcher.Job job = Launcher.start(spec, Map.of(), System.out, System.err);
+        Thread stopOnExit = new Thread(() -> job.workers().forEach(Process::destroy), "crate4j-launch-stop");
+        Runtime.getRuntime().addShutdownHook(stopOnExit);
+        int code = job.waitFor();
+        Runtime.getRuntime().removeShutdownHook(stopOnExit);
+        return code;
+    }
+}

@@ -1,0 +1,32 @@
+package org.crate4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.crate4j.CrateException;
+import org.junit.jupiter.api.Test;
+
+/** A recipe's batch and learning rate refer to the global batch, whatever the number of processes. */
+class TrainOptionsTest {
+    static final TrainOptions RECIPE = TrainOptions.fashionMnistDefaults(null); // batch 128, lr 2e-3, min-lr 1e-5
+
+    @Test
+    void recipeBatchIsSplitOverTheProcesses() {
+        TrainOptions two = RECIPE.forWorld(RECIPE, 2, false, false, false);
+        assertEquals(64, two.batch());
+        assertEquals(RECIPE.lr(), two.lr());
+        assertEquals(128, RECIPE.forWorld(RECIPE, 1, false, false, false).batch());
+        assertThrows(CrateException.class, () -> RECIPE.forWorld(RECIPE, 3, false, false, false));
+    }
+
+    @Test
+    void explicitBatchScalesTheRecipeLearningRatesWithTheGlobalBatch() {
+        TrainOptions flags = RECIPE.with(b -> { b.batch = 128; return b; });
+        TrainOptions four = flags.forWorld(RECIPE, 4, true, false, false); // global 512 = 4 × the recipe's
+        assertEquals(128, four.batch());
+        assertEquals(8e-3, four.lr(), 1e-12);
+        assertEquals(4e-5, four.minLr(), 1e-12);
+        TrainOptions given = flags.with(b -> { b.lr = 1e-3; return b; }).forWorld(RECIPE, 4, true, true, false);
+        assertEquals(1e-3, given.lr(), 0, "an explicit --lr is the global batch's and is kept");
+    }
+}
