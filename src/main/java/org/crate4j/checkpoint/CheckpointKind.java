@@ -6,9 +6,9 @@ import org.crate4j.CrateException;
 /** Which model family a weights file belongs to, read off our metadata or the reference's key names. */
 public enum CheckpointKind {
     CLASSIFIER("a CRATE classifier", "to_patch_embedding, transformer.layers.*, mlp_head",
-            "load it as a classifier (CrateWeights; predict/finetune --weights)"),
+            "use it with train/predict/convert and the analysis commands"),
     MAE("a CRATE-MAE", "patch_embed.proj, blocks.*, decoder_*",
-            "load it as CRATE-MAE (MaeWeights; the mae commands)"),
+            "use it with mae-pretrain, reconstruct or linear-probe"),
     UNKNOWN("an unknown", "", "");
 
     private final String label;
@@ -19,6 +19,11 @@ public enum CheckpointKind {
         this.label = label;
         this.keys = keys;
         this.fix = fix;
+    }
+
+    /** "a CRATE classifier", "a CRATE-MAE", "an unknown": for messages. */
+    public String label() {
+        return label;
     }
 
     public static CheckpointKind of(Map<String, long[]> shapes, Map<String, String> metadata) {

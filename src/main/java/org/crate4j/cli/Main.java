@@ -7,8 +7,10 @@ import picocli.CommandLine.Command;
 /** The {@code crate} command: thin sub-commands over the library. */
 @Command(name = "crate", mixinStandardHelpOptions = true, version = "crate4j 0.1.0",
         description = "CRATE white-box transformers on the JVM (libtorch 2.10 via JavaCPP).",
-        subcommands = {TrainCommand.class, LaunchCommand.class, FinetuneCommand.class, EvalCommand.class, InfoCommand.class, PredictCommand.class, ConvertCommand.class, BenchCommand.class,
-                LayerwiseCommand.class, AttentionCommand.class, PcaCommand.class, SegmentCommand.class, MakeSyntheticCommand.class})
+        subcommands = {TrainCommand.class, LaunchCommand.class, FinetuneCommand.class, EvalCommand.class, InfoCommand.class,
+                PredictCommand.class, ConvertCommand.class, BenchCommand.class, LayerwiseCommand.class, AttentionCommand.class,
+                PcaCommand.class, SegmentCommand.class, MakeSyntheticCommand.class, MaePretrainCommand.class, ReconstructCommand.class,
+                LinearProbeCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

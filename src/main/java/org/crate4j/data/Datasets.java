@@ -43,6 +43,18 @@ public final class Datasets {
                 + "(train-images-idx3-ubyte.gz ...), CIFAR .bin files, or train/ and val/ image folders");
     }
 
+    /** The first {@code n} entries of {@code d} (all of them when it has fewer). */
+    public static Dataset head(Dataset d, int n) {
+        int size = Math.min(n, d.size());
+        return new Dataset() {
+            @Override public int size() { return size; }
+            @Override public Image image(int index) { return d.image(java.util.Objects.checkIndex(index, size)); }
+            @Override public int label(int index) { return d.label(java.util.Objects.checkIndex(index, size)); }
+            @Override public java.util.List<String> classes() { return d.classes(); }
+            @Override public int channels() { return d.channels(); }
+        };
+    }
+
     static boolean isTrain(String split) {
         return switch (split == null ? "" : split.toLowerCase(Locale.ROOT)) {
             case "train" -> true;

@@ -76,6 +76,13 @@ public record MaeConfig(int imageSize, int patchSize, int channels,
     public MaeConfig withHeads(int encoder, int decoder) {
         return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoder, decoderDim, decoderDepth, decoder, eta, lambda, maskRatio, normPixLoss);
     }
+    public MaeConfig withChannels(int c) {
+        return new MaeConfig(imageSize, patchSize, c, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, maskRatio, normPixLoss);
+    }
+    /** Another patch size, width, depths and heads (encoder and decoder share width and heads). */
+    public MaeConfig withShape(int patch, int dim, int depth, int heads, int decDepth) {
+        return new MaeConfig(imageSize, patch, channels, dim, depth, heads, dim, decDepth, heads, eta, lambda, maskRatio, normPixLoss);
+    }
     public MaeConfig withImageSize(int size) {
         return new MaeConfig(size, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, maskRatio, normPixLoss);
     }

@@ -6,7 +6,10 @@ import java.util.Locale;
 import java.util.Map;
 import org.crate4j.CrateException;
 
-/** The CRATE-MAE presets by name (SPEC §2): image 224, patch 16, 3 channels, encoder = decoder. */
+/**
+ * The CRATE-MAE presets by name: SPEC §2's (image 224, patch 16, 3 channels, encoder = decoder)
+ * and a small one for Fashion-MNIST pre-training on a CPU.
+ */
 public final class MaePresets {
     private static final Map<String, MaeConfig> TABLE = new LinkedHashMap<>();
 
@@ -15,6 +18,8 @@ public final class MaePresets {
         TABLE.put("crate-mae-small", MaeConfig.of(224, 16, 3, 576, 12, 12));
         TABLE.put("crate-mae-base", MaeConfig.of(224, 16, 3, 768, 12, 12));
         TABLE.put("crate-mae-large", MaeConfig.of(224, 16, 3, 1024, 24, 16));
+        // 28×28 grey, 7×7 patches of 4 pixels; a shallower decoder, as in MAE's light decoders
+        TABLE.put("crate-mae-fmnist", MaeConfig.of(28, 4, 1, 128, 4, 4).withShape(4, 128, 4, 4, 2));
     }
 
     private MaePresets() {}

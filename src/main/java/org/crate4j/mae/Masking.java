@@ -29,6 +29,22 @@ public record Masking(Tensor mask, Tensor idsKeep, Tensor idsRestore) {
         return new Masking(mask, idsKeep, idsRestore);
     }
 
+    /**
+     * Uniform noise (count, patches) for images {@code first … first+count−1} of a fixed list:
+     * each row is a function of (seed, image index) alone, so an image is masked the same way
+     * whatever batch it comes in (held-out losses, reconstructions).
+     */
+    public static Tensor seededNoise(long seed, int first, int count, int patches) {
+        float[] noise = new float[count * patches];
+        for (int i = 0; i < count; i++) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + first + i);
+            for (int j = 0; j < patches; j++) {
+                noise[i * patches + j] = (float) r.nextDouble();
+            }
+        }
+        return org.crate4j.engine.Torch.fromFloats(noise, count, patches);
+    }
+
     /** (B, N, 1) booleans, true where the patch was replaced by the mask token. */
     public Tensor removed() {
         return mask.unsqueeze(-1).gt(new Scalar(0.5));

@@ -84,6 +84,16 @@ public final class MetricsLog {
                         new CurvePlot.Series("train", ep, scale(col("train_top1"))), new CurvePlot.Series("val", ep, scale(col("val_top1")))))));
     }
 
+    /** One panel: the named columns against epochs (e.g. a pre-training run's train and val loss). */
+    public void plotColumns(Path png, String title, String yLabel, String... columns) {
+        List<Double> ep = col("epoch");
+        List<CurvePlot.Series> series = new ArrayList<>();
+        for (String c : columns) {
+            series.add(new CurvePlot.Series(c, ep, col(c)));
+        }
+        CurvePlot.write(png, title, List.of(new CurvePlot.Panel(title, "epoch", yLabel, series)));
+    }
+
     private List<Double> col(String k) {
         return rows.stream().map(r -> r.getOrDefault(k, Double.NaN)).toList();
     }

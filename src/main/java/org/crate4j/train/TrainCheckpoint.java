@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.checkpoint.WeightsFile;
@@ -55,6 +56,24 @@ public final class TrainCheckpoint {
             }
         });
         opt.load(saved, state.optimizerSteps());
+    }
+
+    /**
+     * Fails with one line unless {@code file} is there to resume from and holds a training
+     * checkpoint of the family the run trains.
+     */
+    public static void requireResumable(Path file, CheckpointKind kind) {
+        if (!Files.isRegularFile(file)) {
+            throw new CrateException("--resume: no checkpoint at " + file + ": start without --resume or pass the run's --out");
+        }
+        Safetensors.Contents c = Safetensors.read(file);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        c.tensors().forEach((k, v) -> shapes.put(k, v.shape()));
+        CheckpointKind found = CheckpointKind.of(shapes, c.metadata());
+        if (found != kind) {
+            throw new CrateException("--resume: " + file + " is " + found.label() + " checkpoint, not " + kind.label()
+                    + " one: pass a new --out for this run");
+        }
     }
 
     public static boolean exists(Path file) {

@@ -65,7 +65,22 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
     }
 
     public Transform evalTransform(CrateConfig c) {
-        return preprocessing(c.channels()).evalTransform(c.imageHeight(), c.imageWidth(), c.channels());
+        return evalTransform(c.channels(), c.imageHeight(), c.imageWidth());
+    }
+
+    public Transform evalTransform(int channels, int height, int width) {
+        return preprocessing(channels).evalTransform(height, width, channels);
+    }
+
+    /**
+     * The MAE pre-training augmentation (SPEC §2): RandomResizedCrop(scale {@code cropScaleMin}–1,
+     * ratio 3/4–4/3), horizontal flip, normalise.
+     */
+    public Transform pretrainTransform(int channels, int size, double cropScaleMin) {
+        Preprocessing p = preprocessing(channels);
+        return Transforms.compose(Transforms.toChannels(channels),
+                Transforms.randomResizedCrop(size, size, cropScaleMin, 1.0, 3.0 / 4, 4.0 / 3), Transforms.horizontalFlip(0.5),
+                Transforms.normalize(p.mean(), p.std()));
     }
 
     /** The evaluation transform that goes with a training augmentation: fine-tuning tests at h×w directly (SPEC §5). */

@@ -1,13 +1,10 @@
 package org.crate4j.train;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -202,7 +199,7 @@ public final class Trainer {
         model.train(true);
         org.bytedeco.pytorch.Device dev = device.toTorch();
         try (PointerScope scope = new PointerScope()) {
-            torch.manual_seed(opt.seed() * 1_000_003L + step * 7919L + sync.rank()); // dropout is a function of the step: exact resume
+            StepSeed.apply(opt.seed(), step, sync.rank()); // dropout is a function of the step: exact resume
             Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
             Tensor y = Evaluation.labels(b.labels()).to(dev, torch.ScalarType.Long);
             Tensor logits;
@@ -280,9 +277,7 @@ public final class Trainer {
 
     private TrainCheckpoint.State resume(Optimizer optimizer, int perEpoch, int trainSize) {
         Path file = lastPath();
-        if (!Files.isRegularFile(file)) {
-            throw new CrateException("--resume: no checkpoint at " + file + ": start without --resume or pass the run's --out");
-        }
+        TrainCheckpoint.requireResumable(file, org.crate4j.checkpoint.CheckpointKind.CLASSIFIER);
         TrainCheckpoint.State s = TrainCheckpoint.readState(file);
         var weights = org.crate4j.checkpoint.WeightsFile.read(file);
         var saved = ConfigJson.fromJson(weights.metadata().get("config"));
@@ -330,11 +325,6 @@ public final class Trainer {
     }
 
     private ProgressBar progress(String task, int max, int done) {
-        ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(1000).continuousUpdate().setConsumer(
-                        new me.tongfei.progressbar.ConsoleProgressBarConsumer(writer() ? System.err : new PrintStream(java.io.OutputStream.nullOutputStream())))
-                .build();
-        bar.stepTo(done);
-        return bar;
+        return ProgressBars.start(task, max, done, writer());
     }
 }

@@ -24,6 +24,14 @@ public final class TileGrid {
     /** A vertical colour scale for the {@link Colormap}, labelled at both ends. */
     public record ColorBar(String caption, String low, String high) {}
 
+    /** The size of the figure {@link #render} draws for {@code count} tiles of at most tw × th pixels. */
+    public static java.awt.Dimension size(int tw, int th, int count, int columns, boolean bar) {
+        int cols = Math.max(1, Math.min(columns, count)), rows = (count + cols - 1) / cols;
+        int scale = Math.max(1, (int) Math.ceil(MIN_TILE / (double) Math.max(tw, th)));
+        int cw = tw * scale, ch = th * scale + TITLE;
+        return new java.awt.Dimension(GAP + cols * (cw + GAP) + (bar ? BAR_AREA : 0), HEADING + rows * (ch + GAP) + GAP);
+    }
+
     public static BufferedImage render(String heading, List<Tile> tiles, int columns, ColorBar bar) {
         Headless.ensure();
         int cols = Math.max(1, Math.min(columns, tiles.size())), rows = (tiles.size() + cols - 1) / cols;
@@ -34,8 +42,8 @@ public final class TileGrid {
         }
         int scale = Math.max(1, (int) Math.ceil(MIN_TILE / (double) Math.max(tw, th)));
         int cw = tw * scale, ch = th * scale + TITLE;
-        int width = GAP + cols * (cw + GAP) + (bar == null ? 0 : BAR_AREA);
-        int height = HEADING + rows * (ch + GAP) + GAP;
+        java.awt.Dimension d = size(tw, th, tiles.size(), columns, bar != null);
+        int width = d.width, height = d.height;
         BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);

@@ -1,0 +1,140 @@
+package org.crate4j.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.crate4j.CrateException;
+import org.crate4j.engine.Torch;
+import org.crate4j.mae.CrateMae;
+import org.crate4j.mae.MaeConfig;
+import org.crate4j.mae.MaePresets;
+import org.crate4j.train.MaePretrainer;
+import org.crate4j.train.PretrainOptions;
+import org.crate4j.train.TrainData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "mae-pretrain", mixinStandardHelpOptions = true,
+        description = {"Pre-trains CRATE-MAE by reconstructing masked patches, with the MAE recipe as defaults: AdamW "
+                + "beta (0.9, 0.95), weight decay 0.05, lr = 1.5e-4 x batch / 256, 5 % warm-up then cosine, mask ratio 0.75, "
+                + "RandomResizedCrop(scale 0.2-1) and flip.",
+                "With no --data: crate-mae-fmnist on Fashion-MNIST, its cosine fitted to a 15-minute budget.",
+                "Writes DIR/last.safetensors (weights, optimizer state, position), metrics.{csv,jsonl}, curves.png and "
+                + "reconstructions.png after every epoch."})
+final class MaePretrainCommand implements Callable<Integer> {
+    static final double FASHION_MNIST_BUDGET_MIN = 15;
+    static final int DEFAULT_BATCH = 256;
+
+    @Option(names = "--data", description = "dataset dir: ImageNet-style folders, CIFAR binary or MNIST idx (default: Fashion-MNIST)")
+    Path data;
+    @Option(names = "--model", description = "crate-mae-* preset (default: crate-mae-fmnist on Fashion-MNIST, else crate-mae-base)")
+    String model;
+    @Option(names = "--dim", description = "override the preset's width (encoder and decoder)")
+    Integer dim;
+    @Option(names = "--depth", description = "override the preset's encoder depth")
+    Integer depth;
+    @Option(names = "--decoder-depth", description = "override the preset's decoder depth")
+    Integer decoderDepth;
+    @Option(names = "--heads", description = "override the preset's heads (encoder and decoder)")
+    Integer heads;
+    @Option(names = "--patch", description = "override the preset's patch size")
+    Integer patch;
+    @Option(names = "--image-size", description = "input size (default: the preset's)")
+    Integer imageSize;
+    @Option(names = "--mask-ratio", defaultValue = "0.75", description = "fraction of patches removed (default: ${DEFAULT-VALUE})")
+    double maskRatio;
+    @Option(names = "--norm-pix-loss", description = "reconstruct per-patch normalised pixels (MAE's norm_pix_loss)")
+    boolean normPixLoss;
+    @Option(names = "--epochs", description = "epochs (default: 800, the recipe's; on Fashion-MNIST or with --time-budget alone: fitted to the budget)")
+    Integer epochs;
+    @Option(names = "--time-budget", description = "minutes: stop cleanly, evaluate and save (default: 15 on Fashion-MNIST, else none)")
+    Double budget;
+    @Option(names = "--batch", defaultValue = "" + DEFAULT_BATCH, description = "images per step (default: ${DEFAULT-VALUE})")
+    int batch;
+    @Option(names = "--blr", defaultValue = "1.5e-4", description = "base learning rate: lr = blr x batch / 256 (default: ${DEFAULT-VALUE})")
+    double blr;
+    @Option(names = "--lr", description = "absolute peak learning rate (overrides --blr)")
+    Double lr;
+    @Option(names = "--min-lr", defaultValue = "0", description = "final learning rate of the cosine (default: ${DEFAULT-VALUE})")
+    double minLr;
+    @Option(names = "--wd", defaultValue = "0.05", description = "decoupled weight decay, matrices only (default: ${DEFAULT-VALUE})")
+    double wd;
+    @Option(names = "--warmup-fraction", defaultValue = "0.05", description = "linear warm-up as a fraction of the steps (default: ${DEFAULT-VALUE}, the recipe's 40 of 800 epochs)")
+    double warmup;
+    @Option(names = "--crop-scale", defaultValue = "0.2", description = "smallest area fraction of RandomResizedCrop (default: ${DEFAULT-VALUE})")
+    double cropScale;
+    @Option(names = "--clip", defaultValue = "0", description = "global gradient-norm clip, 0 = off (default: ${DEFAULT-VALUE})")
+    double clip;
+    @Option(names = "--seed", defaultValue = "0", description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed;
+    @Option(names = "--workers", defaultValue = "1", description = "data worker threads (default: ${DEFAULT-VALUE})")
+    int workers;
+    @Option(names = "--out", defaultValue = "runs/mae-pretrain", description = "run directory (default: ${DEFAULT-VALUE})")
+    Path out;
+    @Option(names = "--resume", description = "continue the run in --out exactly from its last checkpoint")
+    boolean resume;
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        String setup = runtime.apply();
+        TrainData d = TrainData.open(data, "val", System.err);
+        boolean fashion = data == null;
+        String preset = model != null ? model : fashion ? "crate-mae-fmnist" : "crate-mae-base";
+        if (!MaePresets.exists(preset)) {
+            throw new CrateException("unknown MAE model '" + preset + "': choose one of " + String.join(", ", MaePresets.all().keySet()));
+        }
+        MaeConfig c = config(MaePresets.get(preset), d.train().channels());
+        PretrainOptions opt = options(fashion);
+        Map<String, String> meta = new LinkedHashMap<>(d.preprocessing(c.channels()).toMetadata());
+        meta.put("source", "crate4j mae-pretrain on " + d.root());
+        System.out.printf("mae-pretrain %s (dim %d, depth %d/%d, heads %d, patch %d, image %d, %,d parameters) on %s (%d train / %d "
+                + "held-out images); mask ratio %.2f%s, batch %d, lr %.3g, %s; %s%n", preset, c.encoderDim(), c.encoderDepth(),
+                c.decoderDepth(), c.encoderHeads(), c.patchSize(), c.imageSize(), c.parameterCount(), d.root(), d.train().size(),
+                d.val().size(), c.maskRatio(), c.normPixLoss() ? ", norm-pix loss" : "", opt.batch(), opt.lr(),
+                opt.epochs() > 0 ? opt.epochs() + " epochs" : "schedule fitted to " + opt.timeBudgetMin() + " min", setup);
+        Torch.seed(opt.seed());
+        CrateMae m = CrateMae.create(c);
+        MaePretrainer.Summary s = new MaePretrainer(m, opt, runtime.precision(), runtime.device(), meta, System.out)
+                .fit(d.train(), d.pretrainTransform(c.channels(), c.imageSize(), opt.cropScaleMin()), d.val(),
+                        d.evalTransform(c.channels(), c.imageSize(), c.imageSize()));
+        System.out.printf("done: held-out loss %.4f (train %.4f) after %d steps (%.2f epochs) in %.1f min, %.0f img/s; "
+                + "checkpoint %s; metrics, curves.png and reconstructions.png in %s%n", s.valLoss(), s.trainLoss(), s.steps(),
+                s.epochs(), s.seconds() / 60, s.imagesPerSec(), s.lastCheckpoint(), s.lastCheckpoint().getParent());
+        return 0;
+    }
+
+    private MaeConfig config(MaeConfig c, int dataChannels) {
+        if (dim != null || depth != null || heads != null || patch != null || decoderDepth != null) {
+            c = c.withShape(patch != null ? patch : c.patchSize(), dim != null ? dim : c.encoderDim(),
+                    depth != null ? depth : c.encoderDepth(), heads != null ? heads : c.encoderHeads(),
+                    decoderDepth != null ? decoderDepth : c.decoderDepth());
+        }
+        if (imageSize != null) {
+            c = c.withImageSize(imageSize);
+        }
+        return c.withChannels(dataChannels).withMaskRatio(maskRatio).withNormPixLoss(normPixLoss);
+    }
+
+    private PretrainOptions options(boolean fashion) {
+        double minutes = budget != null ? budget : fashion && epochs == null ? FASHION_MNIST_BUDGET_MIN : 0;
+        int planned = epochs != null ? epochs : minutes > 0 ? 0 : PretrainOptions.recipe(out, batch).epochs();
+        return PretrainOptions.recipe(out, batch).with(b -> {
+            b.epochs = planned;
+            b.timeBudgetMin = minutes;
+            b.lr = lr != null ? lr : PretrainOptions.scaledLr(blr, batch);
+            b.minLr = minLr;
+            b.weightDecay = wd;
+            b.warmupFraction = warmup;
+            b.cropScaleMin = cropScale;
+            b.clipNorm = clip;
+            b.seed = seed;
+            b.workers = workers;
+            b.resume = resume;
+            return b;
+        });
+    }
+}
