@@ -55,9 +55,9 @@ final class LaunchCommand implements Callable<Integer> {
         Launcher.Spec spec = new Launcher.Spec(Launcher.javaCommand(System.getProperty("java.class.path"), Main.class.getName()),
                 args, nproc, nnodes, nodeRank, masterAddr, port, Duration.ofMillis(Math.round(timeout * 1000)), perWorker,
                 Duration.ofSeconds(5));
+        Launcher.Job job = Launcher.start(spec, Map.of(), System.out, System.err);
         System.err.printf("crate launch: %d workers on this machine (ranks %d..%d of %d), %d threads each, master %s:%d%n", nproc,
                 nodeRank * nproc, nodeRank * nproc + nproc - 1, spec.worldSize(), perWorker, masterAddr, port);
-        Launcher.Job job = Launcher.start(spec, Map.of(), System.out, System.err);
         Thread stopOnExit = new Thread(() -> job.workers().forEach(Process::destroy), "crate4j-launch-stop");
         Runtime.getRuntime().addShutdownHook(stopOnExit);
         int code = job.waitFor();

@@ -36,6 +36,19 @@ class CliTest {
     }
 
     @Test
+    void launchRefusesWhatItCannotRunInParallel() throws Exception {
+        Run r = run("launch", "--nproc", "2", "--", "info");
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("crate: crate launch runs train or bench in parallel, not 'info'"), r.err());
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Run busy = run("launch", "--nproc", "2", "--master-port", String.valueOf(taken.getLocalPort()), "--", "train");
+            assertEquals(2, busy.code());
+            assertEquals("crate: port " + taken.getLocalPort() + " on 127.0.0.1 is in use (Address already in use): pick another --master-port",
+                    busy.err().trim());
+        }
+    }
+
+    @Test
     void infoPrintsTheReferenceParameterCounts() {
         assertTrue(run("info", "--model", "crate-tiny").out().contains("6,090,856"));
         assertTrue(run("info", "--model", "crate-small").out().contains("13,116,328"));
