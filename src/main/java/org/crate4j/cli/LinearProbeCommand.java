@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.crate4j.CrateException;
 import org.crate4j.analysis.ModelInput;
+import org.crate4j.data.Dataset;
+import org.crate4j.data.Datasets;
 import org.crate4j.data.Preprocessing;
 import org.crate4j.data.Transform;
 import org.crate4j.engine.Torch;
@@ -37,7 +39,7 @@ final class LinearProbeCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "30", description = "passes of the linear classifier over the features (default: ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "the classifier's AdamW learning rate (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lr", defaultValue = "1e-2", description = "the classifier's AdamW learning rate (default: ${DEFAULT-VALUE})")
     double lr;
 
     @Option(names = "--random-init", description = "probe a randomly initialised encoder of the checkpoint's architecture")
@@ -48,6 +50,9 @@ final class LinearProbeCommand implements Callable<Integer> {
 
     @Option(names = "--batch", defaultValue = "256", description = "images per feature-extraction batch (default: ${DEFAULT-VALUE})")
     int batch;
+
+    @Option(names = "--train-images", description = "probe with only the first N training images (default: all)")
+    Integer trainImages;
 
     @Option(names = "--workers", defaultValue = "1", description = "data worker threads (default: ${DEFAULT-VALUE})")
     int workers;
@@ -90,13 +95,14 @@ final class LinearProbeCommand implements Callable<Integer> {
         Transform tf = new Preprocessing(norm.mean(), norm.std(), 224.0 / 256, d.train().classes()).evalTransform(size, size, channels);
         String kind = rawPixels ? "raw-pixels" : randomInit ? "random-init" : "pretrained";
         System.err.println("linear-probe (" + kind + ") on " + d.root() + "; " + setup);
+        Dataset trainSet = trainImages == null ? d.train() : Datasets.head(d.train(), trainImages);
         ProbeFeatures train, test;
         if (model != null) {
-            train = ProbeFeatures.encoder(model, pooling, d.train(), tf, batch, workers, runtime.precision(), runtime.device(), "features train");
+            train = ProbeFeatures.encoder(model, pooling, trainSet, tf, batch, workers, runtime.precision(), runtime.device(), "features train");
             test = ProbeFeatures.encoder(model, pooling, d.val(), tf, batch, workers, runtime.precision(), runtime.device(), "features test");
         } else {
             int dim = channels * size * size;
-            train = ProbeFeatures.pixels(d.train(), tf, batch, workers, dim, "pixels train");
+            train = ProbeFeatures.pixels(trainSet, tf, batch, workers, dim, "pixels train");
             test = ProbeFeatures.pixels(d.val(), tf, batch, workers, dim, "pixels test");
         }
         LinearProbe.Settings settings = new LinearProbe.Settings(epochs, 256, lr, 1e-4, seed);

@@ -20,13 +20,11 @@ import picocli.CommandLine.Option;
         description = {"Pre-trains CRATE-MAE by reconstructing masked patches, with the MAE recipe as defaults: AdamW "
                 + "beta (0.9, 0.95), weight decay 0.05, lr = 1.5e-4 x batch / 256, 5 % warm-up then cosine, mask ratio 0.75, "
                 + "RandomResizedCrop(scale 0.2-1) and flip.",
-                "With no --data: crate-mae-fmnist on Fashion-MNIST, its cosine fitted to a 15-minute budget.",
+                "With no --data: crate-mae-fmnist (dim 64, depth 4/2, patch 4, norm-pix loss) on Fashion-MNIST with batch 128 and "
+                + "base lr 3e-3, its cosine fitted to a 15-minute budget.",
                 "Writes DIR/last.safetensors (weights, optimizer state, position), metrics.{csv,jsonl}, curves.png and "
                 + "reconstructions.png after every epoch."})
 final class MaePretrainCommand implements Callable<Integer> {
-    static final double FASHION_MNIST_BUDGET_MIN = 15;
-    static final int DEFAULT_BATCH = 256;
-
     @Option(names = "--data", description = "dataset dir: ImageNet-style folders, CIFAR binary or MNIST idx (default: Fashion-MNIST)")
     Path data;
     @Option(names = "--model", description = "crate-mae-* preset (default: crate-mae-fmnist on Fashion-MNIST, else crate-mae-base)")
@@ -45,16 +43,17 @@ final class MaePretrainCommand implements Callable<Integer> {
     Integer imageSize;
     @Option(names = "--mask-ratio", defaultValue = "0.75", description = "fraction of patches removed (default: ${DEFAULT-VALUE})")
     double maskRatio;
-    @Option(names = "--norm-pix-loss", description = "reconstruct per-patch normalised pixels (MAE's norm_pix_loss)")
-    boolean normPixLoss;
+    @Option(names = "--norm-pix-loss", negatable = true,
+            description = "reconstruct per-patch normalised pixels, MAE's norm_pix_loss (default: the preset's; on for crate-mae-fmnist)")
+    Boolean normPixLoss;
     @Option(names = "--epochs", description = "epochs (default: 800, the recipe's; on Fashion-MNIST or with --time-budget alone: fitted to the budget)")
     Integer epochs;
     @Option(names = "--time-budget", description = "minutes: stop cleanly, evaluate and save (default: 15 on Fashion-MNIST, else none)")
     Double budget;
-    @Option(names = "--batch", defaultValue = "" + DEFAULT_BATCH, description = "images per step (default: ${DEFAULT-VALUE})")
-    int batch;
-    @Option(names = "--blr", defaultValue = "1.5e-4", description = "base learning rate: lr = blr x batch / 256 (default: ${DEFAULT-VALUE})")
-    double blr;
+    @Option(names = "--batch", description = "images per step (default: 256; 128 on Fashion-MNIST)")
+    Integer batch;
+    @Option(names = "--blr", description = "base learning rate: lr = blr x batch / 256 (default: 1.5e-4, the recipe's; 3e-3 on Fashion-MNIST)")
+    Double blr;
     @Option(names = "--lr", description = "absolute peak learning rate (overrides --blr)")
     Double lr;
     @Option(names = "--min-lr", defaultValue = "0", description = "final learning rate of the cosine (default: ${DEFAULT-VALUE})")
@@ -116,25 +115,31 @@ final class MaePretrainCommand implements Callable<Integer> {
         if (imageSize != null) {
             c = c.withImageSize(imageSize);
         }
-        return c.withChannels(dataChannels).withMaskRatio(maskRatio).withNormPixLoss(normPixLoss);
+        c = c.withChannels(dataChannels).withMaskRatio(maskRatio);
+        return normPixLoss == null ? c : c.withNormPixLoss(normPixLoss);
     }
 
     private PretrainOptions options(boolean fashion) {
-        double minutes = budget != null ? budget : fashion && epochs == null ? FASHION_MNIST_BUDGET_MIN : 0;
-        int planned = epochs != null ? epochs : minutes > 0 ? 0 : PretrainOptions.recipe(out, batch).epochs();
-        return PretrainOptions.recipe(out, batch).with(b -> {
-            b.epochs = planned;
-            b.timeBudgetMin = minutes;
-            b.lr = lr != null ? lr : PretrainOptions.scaledLr(blr, batch);
-            b.minLr = minLr;
-            b.weightDecay = wd;
-            b.warmupFraction = warmup;
-            b.cropScaleMin = cropScale;
-            b.clipNorm = clip;
-            b.seed = seed;
-            b.workers = workers;
-            b.resume = resume;
-            return b;
+        PretrainOptions base = fashion ? PretrainOptions.fashionMnist(out) : PretrainOptions.recipe(out, 256);
+        int b = batch != null ? batch : base.batch();
+        double minutes = budget != null ? budget : epochs == null ? base.timeBudgetMin() : 0;
+        int planned = epochs != null ? epochs : minutes > 0 ? 0 : base.epochs();
+        double baseLr = blr != null ? blr : base.lr() * 256.0 / base.batch();
+        return base.with(o -> {
+            o.batch = b;
+            o.epochs = planned;
+            o.timeBudgetMin = minutes;
+            o.lr = lr != null ? lr : PretrainOptions.scaledLr(baseLr, b);
+            o.minLr = minLr;
+            o.weightDecay = wd;
+            o.warmupFraction = warmup;
+            o.cropScaleMin = cropScale;
+            o.clipNorm = clip;
+            o.seed = seed;
+            o.workers = workers;
+            o.outDir = out;
+            o.resume = resume;
+            return o;
         });
     }
 }

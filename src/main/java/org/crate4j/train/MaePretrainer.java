@@ -43,7 +43,7 @@ public final class MaePretrainer {
     /** Masks of the held-out images: a function of the image index alone. */
     private static final long VAL_MASK_SEED = 12345;
     /** Steps skipped before timing (JIT, allocator warm-up), then steps timed before the first plan. */
-    private static final int TIMING_SKIP = 5, TIMING_STEPS = 20, REPLAN_EVERY = 100;
+    private static final int TIMING_SKIP = 5, TIMING_STEPS = 20, REPLAN_EVERY = 25;
 
     private final CrateMae model;
     private final PretrainOptions opt;
@@ -89,7 +89,12 @@ public final class MaePretrainer {
                     + ": lower --batch");
         }
         boolean fitToBudget = opt.epochs() <= 0 && opt.timeBudgetMin() > 0;
-        long planned = (long) (opt.epochs() > 0 ? opt.epochs() : 1000) * perEpoch; // with a budget: re-planned once timed
+        if (opt.epochs() <= 0 && !fitToBudget) {
+            throw new CrateException("pre-training needs a length: give --epochs or --time-budget");
+        }
+        // with a budget, a provisional length whose warm-up spans the timed steps, re-planned once they are timed
+        long planned = fitToBudget ? Math.max(1, Math.round((TIMING_SKIP + TIMING_STEPS) / Math.max(1e-3, opt.warmupFraction())))
+                : (long) opt.epochs() * perEpoch;
         TrainCheckpoint.State state = new TrainCheckpoint.State(0, 0, 0, planned, 0, 0, "adamw", 1, opt.seed(), opt.batch());
         if (opt.resume()) {
             state = resume(optimizer);

@@ -33,6 +33,19 @@ public record PretrainOptions(int epochs, int batch, double lr, double minLr, do
                 0, 1, 0, out, false);
     }
 
+    /**
+     * The Fashion-MNIST job: the recipe, but batch 128 and base lr 3e-3 (lr 1.5e-3) so that a
+     * run of a few epochs takes enough steps, its cosine fitted to a 15-minute budget.
+     */
+    public static PretrainOptions fashionMnist(Path out) {
+        return recipe(out, 128).with(b -> {
+            b.lr = scaledLr(3e-3, 128);
+            b.epochs = 0;
+            b.timeBudgetMin = 15;
+            return b;
+        });
+    }
+
     public PretrainOptions with(UnaryOperator<Builder> edit) {
         return edit.apply(new Builder(this)).build();
     }
