@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "mae-pretrain", mixinStandardHelpOptions = true,
         description = {"Pre-trains CRATE-MAE by reconstructing masked patches, with the MAE recipe as defaults: AdamW "
-                + "beta (0.9, 0.95), weight decay 0.05, lr = 1.5e-4 x batch / 256, 5 % warm-up then cosine, mask ratio 0.75, "
+                + "beta (0.9, 0.95), weight decay 0.05, lr = 1.5e-4 x batch / 256, 5 %% warm-up then cosine, mask ratio 0.75, "
                 + "RandomResizedCrop(scale 0.2-1) and flip.",
                 "With no --data: crate-mae-fmnist (dim 64, depth 4/2, patch 4, norm-pix loss) on Fashion-MNIST with batch 128 and "
                 + "base lr 3e-3, its cosine fitted to a 15-minute budget.",
@@ -72,7 +72,7 @@ final class MaePretrainCommand implements Callable<Integer> {
     int workers;
     @Option(names = "--out", defaultValue = "runs/mae-pretrain", description = "run directory (default: ${DEFAULT-VALUE})")
     Path out;
-    @Option(names = "--resume", description = "continue the run in --out exactly from its last checkpoint")
+    @Option(names = "--resume", description = "continue the run in --out exactly from its last checkpoint (its schedule is kept; a --time-budget only stops this part)")
     boolean resume;
     @Mixin
     RuntimeOptions runtime;
