@@ -6,12 +6,12 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.crate4j.CrateException;
+import org.crate4j.viz.AtomicWrite;
 import org.crate4j.viz.CurvePlot;
 
 /** Per-epoch metrics as JSON lines and CSV, plus a PNG of the curves. Survives resume. */
@@ -67,8 +67,8 @@ public final class MetricsLog {
                 jsonl.append(GSON.toJson(r)).append('\n');
                 csv.append(String.join(",", r.values().stream().map(v -> Double.toString(v)).toList())).append('\n');
             }
-            atomicWrite(dir.resolve("metrics.jsonl"), jsonl.toString());
-            atomicWrite(dir.resolve("metrics.csv"), csv.toString());
+            AtomicWrite.text(jsonl.toString(), dir.resolve("metrics.jsonl"));
+            AtomicWrite.text(csv.toString(), dir.resolve("metrics.csv"));
         } catch (IOException e) {
             throw new CrateException("cannot write metrics in " + dir + ": " + e.getMessage(), e);
         }
@@ -100,15 +100,5 @@ public final class MetricsLog {
 
     private static List<Double> scale(List<Double> xs) {
         return xs.stream().map(v -> 100 * v).toList();
-    }
-
-    static void atomicWrite(Path file, String text) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".tmp-", ".part");
-        try {
-            Files.writeString(tmp, text, StandardOpenOption.TRUNCATE_EXISTING);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 }
