@@ -1,14 +1,17 @@
 package org.crate4j.analysis;
 
 import java.util.List;
+import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
+import org.crate4j.mae.CrateMae;
+import org.crate4j.mae.MaeConfig;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.LayerTrace;
 
 /**
  * What the white-box measurements need from a model: every layer's intermediates and the patch
- * grid. The CRATE classifier is one such encoder; a CRATE-MAE encoder can be another. Token 0 of
+ * grid. The CRATE classifier is one such encoder, a CRATE-MAE encoder another. Token 0 of
  * every trace must be the class token, tokens 1…N the patches in row-major order.
  */
 public interface TracedEncoder {
@@ -26,16 +29,31 @@ public interface TracedEncoder {
 
     int imageWidth();
 
+    /** An encoder given by its trace function and its sizes. */
+    record Traced(Function<Tensor, List<LayerTrace>> tracer, int patchSize, int depth, int channels,
+            int imageHeight, int imageWidth) implements TracedEncoder {
+        @Override public List<LayerTrace> trace(Tensor images) { return tracer.apply(images); }
+    }
+
+    /** A CRATE classifier's layers (the traces stop before its pooling and head). */
     static TracedEncoder of(Crate model) {
         CrateConfig c = model.config();
-        return new TracedEncoder() {
-            @Override public List<LayerTrace> trace(Tensor images) { return model.trace(images); }
-            @Override public int patchSize() { return c.patchSize(); }
-            @Override public int depth() { return c.depth(); }
-            @Override public int channels() { return c.channels(); }
-            @Override public int imageHeight() { return c.imageHeight(); }
-            @Override public int imageWidth() { return c.imageWidth(); }
-        };
+        return new Traced(model::trace, c.patchSize(), c.depth(), c.channels(), c.imageHeight(), c.imageWidth());
+    }
+
+    /**
+     * A CRATE-MAE encoder with nothing masked: every patch enters as itself, with the class token in
+     * front and the fixed {@code decoder_pos_embed} added (the reference's encoder input, SPEC §2);
+     * the traces stop before the encoder's final {@code norm}, as the classifier's stop before its head.
+     */
+    static TracedEncoder of(CrateMae model) {
+        MaeConfig c = model.config();
+        return new Traced(model::trace, c.patchSize(), c.encoderDepth(), c.channels(), c.imageSize(), c.imageSize());
+    }
+
+    /** The same encoder with its trace run through {@code tracer} (e.g. inside an autocast scope). */
+    default TracedEncoder withTracer(Function<Tensor, List<LayerTrace>> tracer) {
+        return new Traced(tracer, patchSize(), depth(), channels(), imageHeight(), imageWidth());
     }
 
     /** Fails with the valid range when {@code layer} is not a layer index of this encoder. */

@@ -8,7 +8,7 @@ public enum CheckpointKind {
     CLASSIFIER("a CRATE classifier", "to_patch_embedding, transformer.layers.*, mlp_head",
             "use it with train/predict/convert and the analysis commands"),
     MAE("a CRATE-MAE", "patch_embed.proj, blocks.*, decoder_*",
-            "use it with mae-pretrain, reconstruct or linear-probe"),
+            "use it with mae-pretrain, reconstruct, linear-probe or the analysis commands"),
     UNKNOWN("an unknown", "", "");
 
     private final String label;

@@ -76,7 +76,12 @@ public final class MaeWeights {
     }
 
     public static CrateMae load(Path path, Options opt) {
-        Source src = read(path);
+        return load(read(path), opt);
+    }
+
+    /** Builds the model from an already-read file (whose kind or metadata the caller may have looked at). */
+    public static CrateMae load(Source src, Options opt) {
+        Path path = src.file().path();
         MaeConfig config = configFor(src, opt);
         Map<String, RawTensor> tensors = new LinkedHashMap<>(src.file().tensors());
         Map<String, long[]> expected = new LinkedHashMap<>(config.parameterShapes());

@@ -7,7 +7,6 @@ import java.util.concurrent.Callable;
 import org.crate4j.analysis.AttentionMaps;
 import org.crate4j.analysis.HeadMaps;
 import org.crate4j.analysis.TracedEncoder;
-import org.crate4j.model.Crate;
 import org.crate4j.viz.AtomicWrite;
 import org.crate4j.viz.Overlays;
 import org.crate4j.viz.TileGrid;
@@ -40,8 +39,7 @@ final class AttentionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Crate model = weights.load();
-        TracedEncoder encoder = ModelOptions.encoder(model, runtime);
+        TracedEncoder encoder = weights.encoder(runtime);
         int l = encoder.checkLayer(layer == null ? AttentionMaps.penultimate(encoder.depth()) : layer);
         int s = InputImage.size(size, encoder.imageHeight(), encoder.patchSize());
         var norm = weights.normalization(encoder.channels());

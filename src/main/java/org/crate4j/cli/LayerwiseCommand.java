@@ -47,7 +47,7 @@ final class LayerwiseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TracedEncoder encoder = ModelOptions.encoder(weights.load(), runtime);
+        TracedEncoder encoder = weights.encoder(runtime);
         Dataset ds = Datasets.open(data, split);
         int n = Math.min(images, ds.size());
         var transform = ModelInput.fitAndCrop(encoder.channels(), encoder.imageHeight(), encoder.imageWidth(),

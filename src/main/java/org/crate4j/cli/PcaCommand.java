@@ -45,7 +45,7 @@ final class PcaCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TracedEncoder encoder = ModelOptions.encoder(weights.load(), runtime);
+        TracedEncoder encoder = weights.encoder(runtime);
         int l = encoder.checkLayer(layer == null ? FeaturePca.lastLayer(encoder.depth()) : layer);
         int s = InputImage.size(size, encoder.imageHeight(), encoder.patchSize()), g = s / encoder.patchSize();
         var norm = weights.normalization(encoder.channels());

@@ -63,7 +63,7 @@ final class SegmentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TracedEncoder encoder = ModelOptions.encoder(weights.load(), runtime);
+        TracedEncoder encoder = weights.encoder(runtime);
         int l = encoder.checkLayer(layer == null ? AttentionMaps.penultimate(encoder.depth()) : layer);
         int s = InputImage.size(size, encoder.imageHeight(), encoder.patchSize());
         var norm = weights.normalization(encoder.channels());

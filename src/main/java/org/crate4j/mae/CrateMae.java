@@ -151,7 +151,10 @@ public final class CrateMae {
 
     /**
      * The encoder without masking, for linear probing and analysis: (B, N+1, d) after {@code norm}.
-     * Other image sizes than the config's get the position table bicubically resized (SPEC §4).
+     * Its input is the reference's encoder input with no patch removed: every patch token, the class
+     * token in front, plus {@code decoder_pos_embed} (not {@code pos_embed}), i.e. what
+     * {@link #forwardEncoder} computes at mask ratio 0. Other image sizes than the config's get the
+     * position table bicubically resized (SPEC §4).
      */
     public Tensor encodeFeatures(Tensor images) {
         return encodeFeatures(images, null);

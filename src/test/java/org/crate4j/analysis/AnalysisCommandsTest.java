@@ -15,19 +15,30 @@ import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.cli.Main;
 import org.crate4j.engine.Torch;
+import org.crate4j.mae.CrateMae;
+import org.crate4j.mae.MaeConfig;
+import org.crate4j.model.ClassifierParityTest;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The analysis commands end to end on a tiny random model and a tiny synthetic dataset. */
+/**
+ * The analysis commands end to end on a tiny synthetic dataset, with a tiny random classifier and a
+ * tiny random CRATE-MAE (grey, 28 px, patch 4, as mae-pretrain would save it): both have 3 layers
+ * and a patch that divides 48 but not 30, so every assertion holds for either.
+ */
 class AnalysisCommandsTest {
     @TempDir
     static Path dir;
-    static Path data, weights;
+    static Path data;
+    static Map<String, Path> models = new java.util.HashMap<>();
     static List<String> images;
 
     @BeforeAll
@@ -40,13 +51,17 @@ class AnalysisCommandsTest {
         assertEquals(5, images.size());
         Torch.seed(3);
         Crate model = Crate.create(CrateConfig.of(32, 8, 3, 3, 32, 3, 2));
-        weights = dir.resolve("tiny.safetensors");
-        CrateWeights.save(model, weights, Map.of("mean", "[0.5, 0.5, 0.5]", "std", "[0.25, 0.25, 0.25]"));
+        models.put("classifier", dir.resolve("tiny.safetensors"));
+        CrateWeights.save(model, models.get("classifier"), Map.of("mean", "[0.5, 0.5, 0.5]", "std", "[0.25, 0.25, 0.25]"));
+        CrateMae mae = CrateMae.create(new MaeConfig(28, 4, 1, 32, 3, 2, 32, 1, 2, 0.1, 0.5, 0.75, true));
+        models.put("mae", dir.resolve("tiny-mae.safetensors"));
+        MaeWeights.save(mae, models.get("mae"), Map.of("mean", "[0.3]", "std", "[0.35]"));
     }
 
-    @Test
-    void layerwiseWritesJsonWithEveryLayerAndAPlot() throws IOException {
-        Path out = dir.resolve("layerwise");
+    @ParameterizedTest
+    @ValueSource(strings = {"classifier", "mae"})
+    void layerwiseWritesJsonWithEveryLayerAndAPlot(String kind) throws IOException {
+        Path weights = models.get(kind), out = dir.resolve(kind + "-layerwise");
         assertEquals(0, Main.run("layerwise", "--weights", weights.toString(), "--data", data.toString(), "--images", "5",
                 "--batch", "2", "--out", out.toString()));
         JsonObject json = json(out.resolve("layerwise.json"));
@@ -63,9 +78,10 @@ class AnalysisCommandsTest {
         assertTrue(png(out.resolve("layerwise.png")).getWidth() > 500);
     }
 
-    @Test
-    void attentionWritesOneFigurePerImageAtAnySizeThatFitsThePatch() throws IOException {
-        Path out = dir.resolve("attention");
+    @ParameterizedTest
+    @ValueSource(strings = {"classifier", "mae"})
+    void attentionWritesOneFigurePerImageAtAnySizeThatFitsThePatch(String kind) throws IOException {
+        Path weights = models.get(kind), out = dir.resolve(kind + "-attention");
         assertEquals(0, Main.run("attention", "--weights", weights.toString(), images.get(0), images.get(1), "--out", out.toString()));
         assertEquals(0, Main.run("attention", "--weights", weights.toString(), images.get(2), "--size", "48", "--layer", "2", "--out", out.toString()));
         for (int i = 0; i < 3; i++) {
@@ -77,9 +93,10 @@ class AnalysisCommandsTest {
                 "a layer past the last one is a user error");
     }
 
-    @Test
-    void pcaWritesFiguresAndExplainedVariance() throws IOException {
-        Path out = dir.resolve("pca");
+    @ParameterizedTest
+    @ValueSource(strings = {"classifier", "mae"})
+    void pcaWritesFiguresAndExplainedVariance(String kind) throws IOException {
+        Path weights = models.get(kind), out = dir.resolve(kind + "-pca");
         assertEquals(0, Main.run("pca", "--weights", weights.toString(), images.get(0), images.get(1), images.get(2), "--out", out.toString()));
         JsonObject json = json(out.resolve("pca.json"));
         assertEquals(2, json.get("layer").getAsInt(), "default layer is the last");
@@ -88,9 +105,10 @@ class AnalysisCommandsTest {
         assertNotNull(png(out.resolve(base(images.get(1)) + "_pca.png")));
     }
 
-    @Test
-    void segmentWritesMasksBoxesAndScoresAgainstGroundTruth() throws IOException {
-        Path out = dir.resolve("segment");
+    @ParameterizedTest
+    @ValueSource(strings = {"classifier", "mae"})
+    void segmentWritesMasksBoxesAndScoresAgainstGroundTruth(String kind) throws IOException {
+        Path weights = models.get(kind), out = dir.resolve(kind + "-segment");
         String[] args = Stream.concat(Stream.of("segment", "--weights", weights.toString(), "--objects", "2",
                 "--eval", data.resolve("masks").toString(), "--out", out.toString()), images.stream()).toArray(String[]::new);
         assertEquals(0, Main.run(args));
@@ -104,6 +122,9 @@ class AnalysisCommandsTest {
                 assertTrue(o.getAsJsonObject().get("area").getAsInt() > 0);
             }
         }
+        for (var e : json.getAsJsonArray("images")) {
+            assertEquals(2, e.getAsJsonObject().getAsJsonArray("coarsePatchesPerHead").size(), "one coarse mask per head");
+        }
         JsonObject eval = json.getAsJsonObject("evaluation");
         for (String method : new String[] {"coarse", "maskcutFirstObject", "centredBox"}) {
             double miou = eval.getAsJsonObject(method).get("mIoU").getAsDouble();
@@ -112,6 +133,33 @@ class AnalysisCommandsTest {
         BufferedImage mask = png(out.resolve(base(images.get(0)) + "_mask.png"));
         assertEquals(32, mask.getWidth(), "masks come back at the image's own size");
         assertNotNull(png(out.resolve(base(images.get(0)) + "_segment.png")));
+    }
+
+    @Test
+    void referenceMaeCheckpointRunsThroughEveryAnalysisCommand() throws IOException {
+        // the MAE training layout {model, optimizer, epoch, scaler, args}: 16 px RGB, patch 4, 2 layers of 4 heads
+        String pth = ClassifierParityTest.fixture("mae_plain.pth").toString();
+        Path out = dir.resolve("reference-mae");
+        assertEquals(2, Main.run("attention", "--weights", pth, images.get(0), "--out", out.toString()),
+                "heads cannot be read off the shapes: a user error asking for --heads");
+        assertEquals(0, Main.run("layerwise", "--weights", pth, "--heads", "4", "--data", data.toString(), "--images", "3",
+                "--out", out.resolve("layerwise").toString()));
+        JsonObject layerwise = json(out.resolve("layerwise/layerwise.json"));
+        assertEquals(2, layerwise.getAsJsonArray("layers").size());
+        for (var layer : layerwise.getAsJsonArray("layers")) {
+            double rate = layer.getAsJsonObject().getAsJsonObject("codingRate").get("mean").getAsDouble();
+            assertTrue(rate > 0 && Double.isFinite(rate), "coding rate " + rate);
+        }
+        assertEquals(0, Main.run("attention", "--weights", pth, "--heads", "4", images.get(0), "--out", out.toString()));
+        assertTrue(png(out.resolve(base(images.get(0)) + "_attention.png")).getWidth() > 100);
+        assertEquals(0, Main.run("pca", "--weights", pth, "--heads", "4", images.get(0), images.get(1), "--out", out.toString()));
+        assertEquals(1, json(out.resolve("pca.json")).get("layer").getAsInt(), "default layer is the last");
+        assertEquals(0, Main.run("segment", "--weights", pth, "--heads", "4", images.get(0), "--out", out.toString()));
+        JsonObject segment = json(out.resolve("segment.json")).getAsJsonArray("images").get(0).getAsJsonObject();
+        assertEquals(4, segment.getAsJsonArray("coarsePatchesPerHead").size(), "one coarse mask per head");
+        for (var patches : segment.getAsJsonArray("coarsePatchesPerHead")) {
+            assertTrue(patches.getAsInt() > 0 && patches.getAsInt() <= 16, "coarse mask of " + patches + " of 16 patches");
+        }
     }
 
     private static JsonObject json(Path p) throws IOException {
