@@ -55,9 +55,27 @@ final class LaunchCommand implements Callable<Integer> {
         Launcher.Spec spec = new Launcher.Spec(Launcher.javaCommand(System.getProperty("java.class.path"), Main.class.getName()),
                 args, nproc, nnodes, nodeRank, masterAddr, port, Duration.ofMillis(Math.round(timeout * 1000)), perWorker,
                 Duration.ofSeconds(5));
-        Launcher.Job job = Launcher.start(spec, Map.of(), System.out, System.err);
-        System.err.printf("crate launch: %d workers on this machine (ranks %d..%d of %d), %d threads each, master %s:%d%n", nproc,
-                nodeRank * nproc, nodeRank * nproc + nproc - 1, spec.worldSize(), perWorker, masterAddr, port);
+        return run(spec, Launcher.Relay.ALL_PREFIXED, String.format("crate launch: %d workers on this machine (ranks %d..%d of %d), "
+                + "%d threads each, master %s:%d", nproc, nodeRank * nproc, nodeRank * nproc + nproc - 1, spec.worldSize(), perWorker,
+                masterAddr, port));
+    }
+
+    /**
+     * Runs {@code nproc} local workers of {@code args} (a crate command line), {@code threads} intra-op
+     * threads each, as one single-machine job whose output reads like one process's.
+     */
+    static int runLocal(List<String> args, int nproc, int threads) {
+        Launcher.Spec spec = new Launcher.Spec(Launcher.javaCommand(System.getProperty("java.class.path"), Main.class.getName()),
+                args, nproc, 1, 0, "127.0.0.1", Launcher.freeLoopbackPort(), Duration.ofSeconds(60), threads, Duration.ofSeconds(5));
+        return run(spec, Launcher.Relay.RANK0_PLAIN, null);
+    }
+
+    /** Starts the workers, then prints {@code started} (if any) and waits for them. */
+    private static int run(Launcher.Spec spec, Launcher.Relay relay, String started) {
+        Launcher.Job job = Launcher.start(spec, Map.of(), System.out, System.err, relay);
+        if (started != null) {
+            System.err.println(started);
+        }
         Thread stopOnExit = new Thread(() -> job.workers().forEach(Process::destroy), "crate4j-launch-stop");
         Runtime.getRuntime().addShutdownHook(stopOnExit);
         int code = job.waitFor();

@@ -39,7 +39,7 @@ final class TrainOptionsMixin {
     Integer workers;
     @Option(names = "--time-budget", description = "minutes: stop cleanly, evaluate and save (0: none)")
     Double budget;
-    @Option(names = "--augment", description = "none, light, imagenet or finetune")
+    @Option(names = "--augment", description = "none, flip, shift (flip + padded random crop), light (mild random-resized crop + flip), imagenet or finetune")
     String augment;
 
     /** The recipe with the flags applied, for {@code world} processes (see {@link TrainOptions#forWorld}). */

@@ -80,6 +80,11 @@ public final class ImageFiles {
 
     /** Encodes an 8-bit image as PNG (used for previews and tests). */
     public static void writePng(Image img, Path file) {
+        write(img, file, "png");
+    }
+
+    /** Encodes an 8-bit image as {@code png} or {@code jpg} (ImageIO's default JPEG quality). */
+    public static void write(Image img, Path file, String format) {
         int type = img.channels() == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_INT_RGB;
         BufferedImage bi = new BufferedImage(img.width(), img.height(), type);
         for (int y = 0; y < img.height(); y++) {
@@ -92,8 +97,8 @@ public final class ImageFiles {
             }
         }
         try {
-            if (!ImageIO.write(bi, "png", file.toFile())) {
-                throw new CrateException("no PNG encoder available to write " + file);
+            if (!ImageIO.write(bi, format, file.toFile())) {
+                throw new CrateException("no " + format + " encoder available to write " + file);
             }
         } catch (IOException e) {
             throw new CrateException("cannot write image " + file + ": " + e.getMessage(), e);

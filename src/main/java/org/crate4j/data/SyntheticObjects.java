@@ -67,8 +67,19 @@ public final class SyntheticObjects {
         return new Sample(new Image(size, size, 3, px), new LabelMap(size, size, labels), label);
     }
 
-    /** Writes {@code train} and {@code val} images with their masks under {@code out}. */
+    /** Writes {@code train} and {@code val} PNG images with their masks under {@code out}. */
     public static void write(Path out, int train, int val, int size, long seed) {
+        write(out, train, val, size, seed, "png");
+    }
+
+    /**
+     * Writes {@code train} and {@code val} images in {@code format} ({@code png} or {@code jpg};
+     * masks are always PNG) under {@code out}.
+     */
+    public static void write(Path out, int train, int val, int size, long seed, String format) {
+        if (!format.equals("png") && !format.equals("jpg")) {
+            throw new CrateException("image format must be png or jpg, got '" + format + "'");
+        }
         if (size < 16 || train < CLASSES.size() || val < CLASSES.size()) {
             throw new CrateException("synthetic data needs size >= 16 and at least " + CLASSES.size()
                     + " train and val images (one per class), got size " + size + ", train " + train + ", val " + val);
@@ -80,8 +91,8 @@ public final class SyntheticObjects {
                     Files.createDirectories(out.resolve(split).resolve(c));
                 }
             }
-            writeSplit(out, "train", train, size, seed);
-            writeSplit(out, "val", val, size, seed ^ 0x5EEDL);
+            writeSplit(out, "train", train, size, seed, format);
+            writeSplit(out, "val", val, size, seed ^ 0x5EEDL, format);
             Files.writeString(out.resolve("synthetic.json"), String.format(java.util.Locale.ROOT,
                     "{\"classes\": [\"disc\", \"square\", \"triangle\"], \"size\": %d, \"train\": %d, \"val\": %d, \"seed\": %d,"
                             + " \"masks\": \"masks/<name>.png: 0 background, class index + 1 on the object\"}%n", size, train, val, seed));
@@ -90,15 +101,15 @@ public final class SyntheticObjects {
         }
     }
 
-    private static void writeSplit(Path out, String split, int count, int size, long seed) {
+    private static void writeSplit(Path out, String split, int count, int size, long seed, String format) {
         SplittableRandom root = new SplittableRandom(seed);
         for (int i = 0; i < count; i++) {
             // classes in turn, so every split is balanced and every class folder is non-empty;
             // one random stream per image, so image i does not depend on the count
             Sample s = render(size, root.split(), i % CLASSES.size());
-            String name = String.format(java.util.Locale.ROOT, "%s_%05d.png", split, i);
-            ImageFiles.writePng(s.image(), out.resolve(split).resolve(CLASSES.get(s.label())).resolve(name));
-            s.mask().writePng(out.resolve("masks").resolve(name));
+            String name = String.format(java.util.Locale.ROOT, "%s_%05d", split, i);
+            ImageFiles.write(s.image(), out.resolve(split).resolve(CLASSES.get(s.label())).resolve(name + "." + format), format);
+            s.mask().writePng(out.resolve("masks").resolve(name + ".png"));
         }
     }
 

@@ -89,6 +89,40 @@ public final class Transforms {
         };
     }
 
+    /**
+     * torchvision's RandomCrop(size, padding): pads every side with {@code padding} zeros, then cuts
+     * an {@code h}×{@code w} window at a uniformly random position. Pixels are moved, never resampled.
+     */
+    public static Transform randomCrop(int h, int w, int padding) {
+        positive("randomCrop", h, w);
+        if (padding < 0) {
+            throw new IllegalArgumentException("randomCrop needs padding >= 0, got " + padding);
+        }
+        return (img, rng) -> {
+            int ph = img.height + 2 * padding, pw = img.width + 2 * padding;
+            if (h > ph || w > pw) {
+                throw new CrateException("randomCrop " + h + "x" + w + " is larger than the padded image " + ph + "x" + pw);
+            }
+            int top = rng.nextInt(ph - h + 1) - padding, left = rng.nextInt(pw - w + 1) - padding;
+            FloatImage out = new FloatImage(img.channels, h, w);
+            for (int c = 0; c < img.channels; c++) {
+                for (int y = 0; y < h; y++) {
+                    int sy = top + y;
+                    if (sy < 0 || sy >= img.height) {
+                        continue;
+                    }
+                    for (int x = 0; x < w; x++) {
+                        int sx = left + x;
+                        if (sx >= 0 && sx < img.width) {
+                            out.data[(c * h + y) * w + x] = img.data[(c * img.height + sy) * img.width + sx];
+                        }
+                    }
+                }
+            }
+            return out;
+        };
+    }
+
     public static Transform horizontalFlip(double p) {
         return (img, rng) -> rng.nextDouble() < p ? Geometry.flipHorizontal(img) : img;
     }

@@ -129,8 +129,25 @@ public final class Launcher {
 
     private Launcher() {}
 
+    /** How the workers' output reaches the launcher's streams. */
+    public enum Relay {
+        /** Every line of every worker, prefixed with its rank (crate launch). */
+        ALL_PREFIXED,
+        /**
+         * Rank 0's output as if it ran alone; other ranks' error stream only, prefixed (a job that
+         * splits itself over local processes and should read like a single process). Gloo's
+         * connection chatter is dropped.
+         */
+        RANK0_PLAIN
+    }
+
     /** Starts this machine's workers. Check the port first on the master's machine. */
     public static Job start(Spec spec, Map<String, String> extraEnv, PrintStream out, PrintStream err) {
+        return start(spec, extraEnv, out, err, Relay.ALL_PREFIXED);
+    }
+
+    /** Starts this machine's workers with their output relayed as {@code relay} says. */
+    public static Job start(Spec spec, Map<String, String> extraEnv, PrintStream out, PrintStream err, Relay relay) {
         if (spec.nodeRank() == 0 && isLocal(spec.masterAddr())) {
             checkPortFree(spec.masterAddr(), spec.masterPort());
         }
@@ -156,8 +173,16 @@ public final class Launcher {
             try {
                 Process p = pb.start();
                 workers.add(p);
-                pumps.add(pump(p.getInputStream(), out, "[rank " + rank + "] "));
-                pumps.add(pump(p.getErrorStream(), err, "[rank " + rank + "] "));
+                if (relay == Relay.ALL_PREFIXED) {
+                    pumps.add(pump(p.getInputStream(), out, "[rank " + rank + "] ", false));
+                    pumps.add(pump(p.getErrorStream(), err, "[rank " + rank + "] ", false));
+                } else if (rank == 0) {
+                    pumps.add(pump(p.getInputStream(), out, "", true));
+                    pumps.add(pump(p.getErrorStream(), err, "", true));
+                } else {
+                    pumps.add(pump(p.getInputStream(), null, "", true));
+                    pumps.add(pump(p.getErrorStream(), err, "[rank " + rank + "] ", true));
+                }
             } catch (IOException e) {
                 workers.forEach(Process::destroyForcibly);
                 throw new CrateException("cannot start worker " + rank + " (" + cmd.get(0) + "): " + e.getMessage());
@@ -225,8 +250,11 @@ public final class Launcher {
         return "exited with code " + code;
     }
 
-    /** Copies a worker's output line by line with its rank in front; carriage returns (progress bars) are kept. */
-    private static Thread pump(InputStream in, PrintStream to, String prefix) {
+    /**
+     * Copies a worker's output line by line with its rank in front; carriage returns (progress bars)
+     * are kept. A null {@code to} drains the stream; {@code quiet} drops Gloo's connection lines.
+     */
+    private static Thread pump(InputStream in, PrintStream to, String prefix, boolean quiet) {
         Thread t = new Thread(() -> {
             byte[] buf = new byte[8192];
             StringBuilder line = new StringBuilder();
@@ -239,6 +267,10 @@ public final class Launcher {
                         if (b == '\n' || b == '\r') {
                             line.append(pending.toString(StandardCharsets.UTF_8));
                             pending.reset();
+                            if (to == null || (quiet && line.toString().startsWith("[Gloo]"))) {
+                                line.setLength(0);
+                                continue;
+                            }
                             synchronized (to) {
                                 // a bare carriage return (a progress bar redrawing) gets no prefix of its own
                                 to.print(line.length() == 0 && b == '\r' ? "\r" : prefix + line + (b == '\n' ? "\n" : "\r"));
@@ -250,7 +282,7 @@ public final class Launcher {
                         }
                     }
                 }
-                if (pending.size() > 0) {
+                if (pending.size() > 0 && to != null) {
                     synchronized (to) {
                         to.println(prefix + pending.toString(StandardCharsets.UTF_8));
                     }

@@ -37,8 +37,10 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
     }
 
     /**
-     * The training augmentation by name: {@code none}; {@code light} (mild random-resized crop and
-     * flip, for small images and short runs); {@code imagenet} (SPEC §5 train transform);
+     * The training augmentation by name: {@code none}; {@code flip} (horizontal flip); {@code shift}
+     * (flip and a random crop of the image padded by an eighth of its side: translation without
+     * resampling, the classic small-image augmentation); {@code light} (mild random-resized crop and
+     * flip); {@code imagenet} (SPEC §5 train transform);
      * {@code finetune} (resize, RandomResizedCrop, flip, RandAugment(2, 14)).
      */
     public Transform trainTransform(String augment, CrateConfig c) {
@@ -49,6 +51,10 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
         switch (augment) {
             case "none":
                 return Transforms.compose(fit, norm);
+            case "flip":
+                return Transforms.compose(fit, Transforms.horizontalFlip(0.5), norm);
+            case "shift":
+                return Transforms.compose(fit, Transforms.horizontalFlip(0.5), Transforms.randomCrop(h, w, Math.max(1, Math.min(h, w) / 8)), norm);
             case "light":
                 return Transforms.compose(fit, Transforms.randomResizedCrop(h, w, 0.75, 1.0, 0.9, 1.1),
                         Transforms.horizontalFlip(0.5), norm);
@@ -60,7 +66,7 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
                         Transforms.randomResizedCrop(h, w, 0.08, 1.0, 3.0 / 4, 4.0 / 3), Transforms.horizontalFlip(0.5),
                         Transforms.randAugment(2, 14), norm);
             default:
-                throw new CrateException("unknown --augment '" + augment + "': use none, light, imagenet or finetune");
+                throw new CrateException("unknown --augment '" + augment + "': use none, flip, shift, light, imagenet or finetune");
         }
     }
 

@@ -19,7 +19,7 @@ public record TrainOptions(int epochs, int batch, String optimizer, double lr, d
 
     public static TrainOptions fashionMnistDefaults(Path out) {
         return new TrainOptions(0, 128, "adamw", 2e-3, 1e-5, 0.05, 0.9, 0.999, 1e-8, 0.3, 0.1, 1.0,
-                0, 1, 10, out, false, "none");
+                0, 1, 10, out, false, "flip");
     }
 
     /** The reference README's ImageNet recipe: crate-tiny, Lion 2e-4, wd 0.05, batch 512, 200 epochs. */

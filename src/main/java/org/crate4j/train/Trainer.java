@@ -85,6 +85,7 @@ public final class Trainer {
         double budgetSec = opt.timeBudgetMin() > 0 ? opt.timeBudgetMin() * 60 : Double.POSITIVE_INFINITY;
         long imagesSeen = 0;
         double evalSeconds = 0;
+        double epochEndSeconds = 0; // measured: evaluation, metrics, plot and checkpoints at the end of an epoch
         Evaluation.Result last = null;
         long trainNanos = 0;
         boolean stop = false;
@@ -125,12 +126,13 @@ public final class Trainer {
                             100 * waitNs / Math.max(1, System.nanoTime() - epochStart)));
                     long sinceStart = step - firstStep;
                     if (fitToBudget && sinceStart == calibrationSteps(perEpoch)) {
-                        total = agreed(fitSteps(step, elapsed, budgetSec, trainNanos / 1e9 / sinceStart, val.size(), perEpoch, true));
+                        total = agreed(fitSteps(step, elapsed, budgetSec, trainNanos / 1e9 / sinceStart, epochEndSeconds, val.size(), perEpoch, true));
                         calibNanos = trainNanos;
                         calibStep = step;
                     } else if (fitToBudget && calibStep > 0 && (step - calibStep) % 25 == 0 && step < total - Math.max(10, total / 30)) {
                         // the first steps run slower (JIT, allocator warm-up): re-plan from the steady rate
-                        long replanned = agreed(fitSteps(step, elapsed, budgetSec, (trainNanos - calibNanos) / 1e9 / (step - calibStep), val.size(), perEpoch, false));
+                        long replanned = agreed(fitSteps(step, elapsed, budgetSec, (trainNanos - calibNanos) / 1e9 / (step - calibStep), epochEndSeconds,
+                                val.size(), perEpoch, false));
                         if (Math.abs(replanned - total) > total / 20) {
                             log.printf("%nre-planned at step %d: %d steps (was %d; %.3f s/step, %.0f s elapsed)%n", step, replanned, total,
                                     (trainNanos - calibNanos) / 1e9 / (step - calibStep), elapsed);
@@ -178,10 +180,12 @@ public final class Trainer {
                 if (improved) {
                     save(bestPath(), optimizer, state);
                 }
-                log.printf("epoch %.2f: train loss %.4f acc %.2f%% | val loss %.4f top-1 %.2f%% top-5 %.2f%% | %.0fs%n", epochPos,
-                        row.get("train_loss"), 100 * row.get("train_top1"), last.loss(), 100 * last.top1(), 100 * last.top5(),
-                        row.get("seconds"));
+                double loopSec = Math.max(1e-9, (te - epochStart) / 1e9); // the epoch's training loop, data waits included
+                log.printf("epoch %.2f: train loss %.4f acc %.2f%% | val loss %.4f top-1 %.2f%% top-5 %.2f%% | %s img/s, data wait %.1f%% | %.0fs%n",
+                        epochPos, row.get("train_loss"), 100 * row.get("train_top1"), last.loss(), 100 * last.top1(), 100 * last.top5(),
+                        rate(trainTotals[2] / loopSec), 100 * waitNs / 1e9 / loopSec, row.get("seconds"));
             }
+            epochEndSeconds = (System.nanoTime() - te) / 1e9;
             epoch = nextEpoch;
             skip = nextBatch;
         }
@@ -235,6 +239,11 @@ public final class Trainer {
         return Math.round(sync.sum(new double[] {sync.rank() == 0 ? value : 0})[0]);
     }
 
+    /** Images per second with three significant digits (crate-tiny on a CPU trains a few per second). */
+    static String rate(double imagesPerSec) {
+        return imagesPerSec >= 100 ? String.format("%.0f", imagesPerSec) : String.format("%.3g", imagesPerSec);
+    }
+
     private long plannedSteps(int perEpoch) {
         if (opt.epochs() <= 0 && opt.timeBudgetMin() <= 0) {
             throw new CrateException("neither --epochs nor --time-budget is set: give one of them");
@@ -251,14 +260,21 @@ public final class Trainer {
         return Math.max(5, Math.min(30, perEpoch / 4));
     }
 
-    /** Plans the total steps so that training plus its evaluations ends inside the budget. */
-    private long fitSteps(long step, double elapsed, double budgetSec, double secPerStep, int valImages, int perEpoch, boolean say) {
-        double evalSec = valImages * secPerStep / opt.batch() / 2.5; // inference ≈ 2.5× faster per image than a train step
-        double left = budgetSec - elapsed - 5;
+    /**
+     * Plans the total steps so that training plus its end-of-epoch work (evaluation, metrics,
+     * checkpoints) ends inside the budget. That work is taken as measured once an epoch has ended;
+     * before, it is estimated from the train rate (a forward pass costs about a quarter of a train
+     * step per image, and evaluation is split over the processes like training).
+     */
+    private long fitSteps(long step, double elapsed, double budgetSec, double secPerStep, double epochEndMeasured, int valImages,
+            int perEpoch, boolean say) {
+        double perEpochEnd = epochEndMeasured > 0 ? epochEndMeasured * 1.1 + 0.5
+                : valImages / (double) sync.worldSize() * secPerStep / opt.batch() / 4 + 2;
+        double left = budgetSec - elapsed - 3;
         long steps = step;
         for (int i = 0; i < 3; i++) {
-            double epochs = Math.ceil(Math.max(1, steps) / (double) perEpoch);
-            steps = step + (long) Math.max(0, (left - evalSec * (epochs + 1)) / secPerStep);
+            double epochsLeft = Math.ceil(Math.max(1, steps) / (double) perEpoch) - Math.floor(step / (double) perEpoch);
+            steps = step + (long) Math.max(0, (left - perEpochEnd * (epochsLeft + 0.5)) / secPerStep);
         }
         if (say && writer()) {
             log.printf("time budget %.1f min: %.3f s/step measured, planning %d steps (%.2f epochs; re-planned as the rate settles)%n",

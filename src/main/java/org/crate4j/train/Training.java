@@ -23,9 +23,9 @@ public final class Training {
         Trainer.Summary s = t.fit(data.train(), data.trainTransform(opt.augment(), model.config()), data.val(),
                 data.evalTransform(opt.augment(), model.config()));
         if (sync.rank() == 0) {
-            out.printf("done: top-1 %.2f%%, top-5 %.2f%% after %d steps (%.1f epochs) in %.1f min, %.0f img/s training; "
+            out.printf("done: top-1 %.2f%%, top-5 %.2f%% after %d steps (%.1f epochs) in %.1f min, %s img/s in train steps; "
                     + "checkpoints %s, metrics %s%n", 100 * s.top1(), 100 * s.top5(), s.steps(), s.epochs(),
-                    s.seconds() / 60, s.imagesPerSec(), s.lastCheckpoint().getParent().resolve("{last,best}.safetensors"),
+                    s.seconds() / 60, Trainer.rate(s.imagesPerSec()), s.lastCheckpoint().getParent().resolve("{last,best}.safetensors"),
                     s.lastCheckpoint().getParent().resolve("metrics.{csv,jsonl}, curves.png"));
         }
         return s;

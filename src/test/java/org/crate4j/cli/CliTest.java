@@ -169,4 +169,21 @@ class CliTest {
         assertEquals(2, other.code(), other.err());
         assertTrue(other.err().contains("different architecture"), other.err());
     }
+
+    @Test
+    void trainSplitsItselfOverLocalProcessesAndReadsLikeOne() throws Exception {
+        Run bad = run("train", "--nproc", "two");
+        assertEquals(2, bad.code());
+        assertEquals("crate: --nproc must be auto or a positive number, got 'two'", bad.err().trim());
+        Path data = tinyImageFolder(tmp.resolve("data"));
+        Path out = tmp.resolve("par");
+        Run r = run("train", "--nproc", "2", "--data", data.toString(), "--model", "crate-fmnist", "--image-size", "20", "--patch", "4",
+                "--epochs", "1", "--batch", "3", "--workers", "0", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("train: 2 processes x 1 thread on this machine"), r.out());
+        assertTrue(r.out().contains("2 processes; global batch 6 (3 per process)"), r.out());
+        assertFalse(r.out().contains("[rank"), r.out()); // rank 0 speaks as if alone; rank 1 only on errors
+        assertFalse(r.err().contains("[Gloo]"), r.err());
+        assertTrue(Files.exists(out.resolve("last.safetensors")) && Files.exists(out.resolve("metrics.jsonl")));
+    }
 }

@@ -45,6 +45,42 @@ class TransformsTest {
     }
 
     @Test
+    void randomCropMovesPixelsWithoutResamplingAndFillsWithZeros() {
+        FloatImage img = indexed(2, 5, 6);
+        int[] shifts = new int[25];
+        for (int seed = 0; seed < 200; seed++) {
+            FloatImage out = Transforms.randomCrop(5, 6, 2).apply(img, new SplittableRandom(seed));
+            assertEquals(5, out.height);
+            assertEquals(6, out.width);
+            // find the shift from any pixel that came from the image, then check every pixel against it
+            int dy = Integer.MIN_VALUE, dx = 0;
+            for (int i = 0; i < 30 && dy == Integer.MIN_VALUE; i++) {
+                float v = out.get(1, i / 6, i % 6);
+                if (v != 0) {
+                    int src = (int) v - 10000;
+                    dy = src / 100 - i / 6;
+                    dx = src % 100 - i % 6;
+                }
+            }
+            assertTrue(Math.abs(dy) <= 2 && Math.abs(dx) <= 2, dy + "," + dx);
+            shifts[(dy + 2) * 5 + dx + 2]++;
+            for (int c = 0; c < 2; c++) {
+                for (int y = 0; y < 5; y++) {
+                    for (int x = 0; x < 6; x++) {
+                        int sy = y + dy, sx = x + dx;
+                        float want = sy >= 0 && sy < 5 && sx >= 0 && sx < 6 ? img.get(c, sy, sx) : 0;
+                        assertEquals(want, out.get(c, y, x), "seed " + seed + " at " + c + "," + y + "," + x);
+                    }
+                }
+            }
+        }
+        assertTrue(Arrays.stream(shifts).allMatch(n -> n > 0), "every one of the 25 shifts occurs: " + Arrays.toString(shifts));
+        FloatImage a = Transforms.randomCrop(5, 6, 2).apply(img, new SplittableRandom(7));
+        assertArrayEquals(a.data, Transforms.randomCrop(5, 6, 2).apply(img, new SplittableRandom(7)).data);
+        assertThrows(CrateException.class, () -> Transforms.randomCrop(10, 6, 2).apply(img, new SplittableRandom(0)));
+    }
+
+    @Test
     void centerCropTakesTheMiddleWindow() {
         FloatImage img = indexed(1, 6, 7);
         FloatImage c = Transforms.centerCrop(2, 3).apply(img, new SplittableRandom(0));
