@@ -104,22 +104,7 @@ public final class Transforms {
                 throw new CrateException("randomCrop " + h + "x" + w + " is larger than the padded image " + ph + "x" + pw);
             }
             int top = rng.nextInt(ph - h + 1) - padding, left = rng.nextInt(pw - w + 1) - padding;
-            FloatImage out = new FloatImage(img.channels, h, w);
-            for (int c = 0; c < img.channels; c++) {
-                for (int y = 0; y < h; y++) {
-                    int sy = top + y;
-                    if (sy < 0 || sy >= img.height) {
-                        continue;
-                    }
-                    for (int x = 0; x < w; x++) {
-                        int sx = left + x;
-                        if (sx >= 0 && sx < img.width) {
-                            out.data[(c * h + y) * w + x] = img.data[(c * img.height + sy) * img.width + sx];
-                        }
-                    }
-                }
-            }
-            return out;
+            return Geometry.crop(img, top, left, h, w); // zero outside the image: the padding
         };
     }
 
