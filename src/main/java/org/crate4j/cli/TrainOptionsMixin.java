@@ -39,8 +39,14 @@ final class TrainOptionsMixin {
     Integer workers;
     @Option(names = "--time-budget", description = "minutes: stop cleanly, evaluate and save (0: none)")
     Double budget;
-    @Option(names = "--augment", description = "none, flip, shift (flip + padded random crop), light (mild random-resized crop + flip), imagenet or finetune")
+    @Option(names = "--augment", description = "none, flip, erase (flip + random erasing), shift (flip + padded random crop), light (mild random-resized crop + flip), imagenet or finetune")
     String augment;
+    @Option(names = "--patch-dropout", description = "fraction of patch tokens each training image drops (PatchDropout; evaluation keeps every patch)")
+    Double patchDropout;
+    @Option(names = "--patch-dropout-until", description = "fraction of the training steps that drop patches; the rest train on every patch")
+    Double patchDropoutUntil;
+    @Option(names = "--sam", description = "sharpness-aware minimisation radius rho (0: off); doubles the cost of a step")
+    Double sam;
 
     /** The recipe with the flags applied, for {@code world} processes (see {@link TrainOptions#forWorld}). */
     TrainOptions apply(TrainOptions base, String command, int world) {
@@ -62,6 +68,9 @@ final class TrainOptionsMixin {
             if (workers != null) b.workers = workers;
             if (budget != null) b.timeBudgetMin = budget;
             if (augment != null) b.augment = augment;
+            if (patchDropout != null) b.patchDropout = patchDropout;
+            if (patchDropoutUntil != null) b.patchDropoutUntil = patchDropoutUntil;
+            if (sam != null) b.sam = sam;
             b.outDir = out != null ? out : Path.of("runs", command);
             b.resume = resume;
             if (budget != null && epochs == null && b.timeBudgetMin > 0 && base.epochs() > 0) {

@@ -23,6 +23,7 @@ public final class Crate {
     private final Parameters params;
     private boolean training;
     private AttentionKernel kernel = AttentionKernel.AUTO;
+    private double patchDropout;
 
     private Crate(CrateConfig config, Parameters params) {
         this.config = config;
@@ -49,6 +50,22 @@ public final class Crate {
     public boolean isTraining() { return training; }
     public Crate train(boolean on) { training = on; return this; }
     public Crate attentionKernel(AttentionKernel k) { kernel = k; return this; }
+
+    /**
+     * PatchDropout (Liu et al., 2022): in training, each image keeps a random
+     * {@code round(N × (1 − rate))} of its N patch tokens (at least one) after the position
+     * embedding is added, so later layers see fewer tokens and train faster. The class token is
+     * always kept; evaluation and tracing use every patch. 0 turns it off.
+     */
+    public Crate patchDropout(double rate) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw new org.crate4j.CrateException("patch dropout must be in [0, 1), got " + rate);
+        }
+        patchDropout = rate;
+        return this;
+    }
+
+    public double patchDropout() { return patchDropout; }
 
     /** Logits (B, classes) for images (B, C, H, W). */
     public Tensor forward(Tensor images) {
@@ -97,10 +114,26 @@ public final class Crate {
         x = Layers.layerNorm(x, p("to_patch_embedding.1.weight"), p("to_patch_embedding.1.bias"), Layers.LN_EPS);
         x = Layers.linear(x, p("to_patch_embedding.2.weight"), p("to_patch_embedding.2.bias"));
         x = Layers.layerNorm(x, p("to_patch_embedding.3.weight"), p("to_patch_embedding.3.bias"), Layers.LN_EPS);
-        Tensor cls = p("cls_token").expand(x.size(0), 1, config.dim());
-        x = torch.cat(new org.bytedeco.pytorch.TensorVector(cls, x), 1);
         Tensor pos = PositionEmbedding.resize(p("pos_embedding"), config.gridHeight(), config.gridWidth(), gh, gw);
-        return dropout(x.add(pos), config.embDropout());
+        // (class token, patches) + pos, added part by part so that patches can be dropped after it
+        x = x.add(pos.narrow(1, 1, x.size(1)));
+        if (training && patchDropout > 0) {
+            x = keepRandomPatches(x, Math.max(1, Math.round(x.size(1) * (1 - patchDropout))));
+        }
+        Tensor cls = p("cls_token").add(pos.narrow(1, 0, 1)).expand(x.size(0), 1, config.dim());
+        x = torch.cat(new org.bytedeco.pytorch.TensorVector(cls, x), 1);
+        return dropout(x, config.embDropout());
+    }
+
+    /** Per image, {@code keep} of the tokens (B, N, d) chosen uniformly at random from torch's generator. */
+    private static Tensor keepRandomPatches(Tensor x, long keep) {
+        long b = x.size(0), n = x.size(1), d = x.size(2);
+        if (keep >= n) {
+            return x;
+        }
+        Tensor noise = torch.rand(new long[] {b, n}, new org.bytedeco.pytorch.TensorOptions(x.device()));
+        Tensor idx = noise.argsort(1, false).narrow(1, 0, keep);
+        return x.gather(1, idx.unsqueeze(-1).expand(b, keep, d));
     }
 
     /** One layer: Zh = Z + MSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). */

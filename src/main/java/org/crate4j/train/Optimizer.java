@@ -85,6 +85,33 @@ public abstract class Optimizer {
         steps = savedSteps;
     }
 
+    /**
+     * SAM's ascent step (Foret et al., 2021): moves every parameter that has a gradient by
+     * {@code rho · g / ‖g‖} (global norm) and returns the moves, for {@link #restore}.
+     */
+    public Map<String, Tensor> perturb(double rho) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            Scalar s = new Scalar(rho / (clipGradNorm(0) + 1e-12));
+            Map<String, Tensor> moved = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : params.entrySet()) {
+                Tensor grad = e.getValue().grad();
+                if (grad != null && grad.defined()) {
+                    Tensor d = grad.mul(s);
+                    e.getValue().add_(d);
+                    moved.put(e.getKey(), d);
+                }
+            }
+            return moved;
+        }
+    }
+
+    /** Undoes {@link #perturb}: the parameters return to where they were (up to rounding). */
+    public void restore(Map<String, Tensor> moved) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            moved.forEach((name, d) -> params.get(name).sub_(d));
+        }
+    }
+
     /** The global L2 norm of all gradients; scales them down to {@code maxNorm} when above it. */
     public double clipGradNorm(double maxNorm) {
         try (NoGradGuard g = new NoGradGuard()) {

@@ -37,7 +37,8 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
     }
 
     /**
-     * The training augmentation by name: {@code none}; {@code flip} (horizontal flip); {@code shift}
+     * The training augmentation by name: {@code none}; {@code flip} (horizontal flip); {@code erase} (flip, then RandomErasing with
+     * probability 0.5 after normalisation); {@code shift}
      * (flip and a random crop of the image padded by an eighth of its side: translation without
      * resampling, the classic small-image augmentation); {@code light} (mild random-resized crop and
      * flip); {@code imagenet} (SPEC §5 train transform);
@@ -53,6 +54,8 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
                 return Transforms.compose(fit, norm);
             case "flip":
                 return Transforms.compose(fit, Transforms.horizontalFlip(0.5), norm);
+            case "erase":
+                return Transforms.compose(fit, Transforms.horizontalFlip(0.5), norm, Transforms.randomErasing(0.5));
             case "shift":
                 return Transforms.compose(fit, Transforms.horizontalFlip(0.5), Transforms.randomCrop(h, w, Math.max(1, Math.min(h, w) / 8)), norm);
             case "light":
@@ -66,7 +69,7 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
                         Transforms.randomResizedCrop(h, w, 0.08, 1.0, 3.0 / 4, 4.0 / 3), Transforms.horizontalFlip(0.5),
                         Transforms.randAugment(2, 14), norm);
             default:
-                throw new CrateException("unknown --augment '" + augment + "': use none, flip, shift, light, imagenet or finetune");
+                throw new CrateException("unknown --augment '" + augment + "': use none, flip, erase, shift, light, imagenet or finetune");
         }
     }
 

@@ -12,26 +12,42 @@ import java.nio.file.Path;
  * @param warmupEpochs  linear warm-up length, stepped per batch
  * @param clipNorm      global gradient-norm clip (0: off)
  * @param timeBudgetMin stop cleanly after this many minutes, evaluate and save (0: none)
+ * @param patchDropout  fraction of patch tokens each training image drops ({@link org.crate4j.model.Crate#patchDropout})
+ * @param patchDropoutUntil fraction of the planned steps that use patch dropout; the rest train on every patch
+ * @param sam           SAM neighbourhood radius rho (0: plain steps); each step then costs two forward-backward passes
  */
 public record TrainOptions(int epochs, int batch, String optimizer, double lr, double minLr, double weightDecay,
         double beta1, double beta2, double eps, double warmupEpochs, double labelSmoothing, double clipNorm,
-        long seed, int workers, double timeBudgetMin, Path outDir, boolean resume, String augment) {
+        long seed, int workers, double timeBudgetMin, Path outDir, boolean resume, String augment,
+        double patchDropout, double patchDropoutUntil, double sam) {
+
+    public TrainOptions {
+        if (!(patchDropout >= 0 && patchDropout < 1)) {
+            throw new org.crate4j.CrateException("--patch-dropout must be in [0, 1), got " + patchDropout);
+        }
+        if (!(patchDropoutUntil >= 0 && patchDropoutUntil <= 1)) {
+            throw new org.crate4j.CrateException("--patch-dropout-until must be in [0, 1], got " + patchDropoutUntil);
+        }
+        if (!(sam >= 0)) {
+            throw new org.crate4j.CrateException("--sam must be ≥ 0, got " + sam);
+        }
+    }
 
     public static TrainOptions fashionMnistDefaults(Path out) {
         return new TrainOptions(0, 128, "adamw", 2e-3, 1e-5, 0.05, 0.9, 0.999, 1e-8, 0.3, 0.1, 1.0,
-                0, 1, 10, out, false, "flip");
+                0, 1, 10, out, false, "flip", 0, 1, 0);
     }
 
     /** The reference README's ImageNet recipe: crate-tiny, Lion 2e-4, wd 0.05, batch 512, 200 epochs. */
     public static TrainOptions imagenetRecipe(Path out) {
         return new TrainOptions(200, 512, "lion", 2e-4, 0, 0.05, 0.9, 0.99, 1e-8, 5, 0.1, 0,
-                0, 2, 0, out, false, "imagenet");
+                0, 2, 0, out, false, "imagenet", 0, 1, 0);
     }
 
     /** The reference's fine-tuning recipe: AdamW 5e-5, wd 0.01, cosine, RandAugment(2, 14), 200 epochs. */
     public static TrainOptions finetuneRecipe(Path out) {
         return new TrainOptions(200, 256, "adamw", 5e-5, 0, 0.01, 0.9, 0.999, 1e-8, 0, 0.0, 0,
-                0, 2, 0, out, false, "finetune");
+                0, 2, 0, out, false, "finetune", 0, 1, 0);
     }
 
     /**
@@ -67,7 +83,7 @@ public record TrainOptions(int epochs, int batch, String optimizer, double lr, d
     public static final class Builder {
         public int epochs, batch, workers;
         public String optimizer, augment;
-        public double lr, minLr, weightDecay, beta1, beta2, eps, warmupEpochs, labelSmoothing, clipNorm, timeBudgetMin;
+        public double lr, minLr, weightDecay, beta1, beta2, eps, warmupEpochs, labelSmoothing, clipNorm, timeBudgetMin, patchDropout, patchDropoutUntil, sam;
         public long seed;
         public Path outDir;
         public boolean resume;
@@ -77,11 +93,13 @@ public record TrainOptions(int epochs, int batch, String optimizer, double lr, d
             weightDecay = o.weightDecay; beta1 = o.beta1; beta2 = o.beta2; eps = o.eps; warmupEpochs = o.warmupEpochs;
             labelSmoothing = o.labelSmoothing; clipNorm = o.clipNorm; seed = o.seed; workers = o.workers;
             timeBudgetMin = o.timeBudgetMin; outDir = o.outDir; resume = o.resume; augment = o.augment;
+            patchDropout = o.patchDropout; patchDropoutUntil = o.patchDropoutUntil; sam = o.sam;
         }
 
         public TrainOptions build() {
             return new TrainOptions(epochs, batch, optimizer, lr, minLr, weightDecay, beta1, beta2, eps, warmupEpochs,
-                    labelSmoothing, clipNorm, seed, workers, timeBudgetMin, outDir, resume, augment);
+                    labelSmoothing, clipNorm, seed, workers, timeBudgetMin, outDir, resume, augment,
+                    patchDropout, patchDropoutUntil, sam);
         }
     }
 

@@ -89,7 +89,8 @@ public final class Trainer {
         Evaluation.Result last = null;
         long trainNanos = 0;
         boolean stop = false;
-        long calibNanos = 0, calibStep = 0;
+        long calibStep = 0;
+        StepCosts costs = new StepCosts(); // steady s/step with and without patch dropout, measured after calibration
         int epoch = state.epoch();
         int skip = state.batchInEpoch();
         long step = state.globalStep();
@@ -105,9 +106,14 @@ public final class Trainer {
             try (ProgressBar bar = progress("epoch " + (epoch + 1), perEpoch, skip)) {
                 for (Batch b : loader) {
                     double lr = new LrSchedule(opt.lr(), opt.minLr(), warmupSteps(perEpoch), total).at(step);
+                    model.patchDropout(patchDropoutAt(step, total));
                     long t0 = System.nanoTime();
                     double[] r = trainStep(b, optimizer, lr, step);
-                    trainNanos += System.nanoTime() - t0;
+                    long stepNanos = System.nanoTime() - t0;
+                    trainNanos += stepNanos;
+                    if (calibStep > 0) {
+                        costs.add(model.patchDropout() > 0, stepNanos);
+                    }
                     if (!Double.isFinite(r[0])) {
                         throw new CrateException("loss became " + r[0] + " at step " + step + " (epoch " + (epoch + 1)
                                 + "); the last good checkpoint is kept at " + lastPath() + ": lower --lr or use --precision fp32");
@@ -126,16 +132,15 @@ public final class Trainer {
                             100 * waitNs / Math.max(1, System.nanoTime() - epochStart)));
                     long sinceStart = step - firstStep;
                     if (fitToBudget && sinceStart == calibrationSteps(perEpoch)) {
-                        total = agreed(fitSteps(step, elapsed, budgetSec, trainNanos / 1e9 / sinceStart, epochEndSeconds, val.size(), perEpoch, true));
-                        calibNanos = trainNanos;
+                        costs.first(model.patchDropout() > 0, trainNanos / 1e9 / sinceStart);
+                        total = agreed(fitSteps(step, elapsed, budgetSec, costs, epochEndSeconds, val.size(), perEpoch, true));
                         calibStep = step;
                     } else if (fitToBudget && calibStep > 0 && (step - calibStep) % 25 == 0 && step < total - Math.max(10, total / 30)) {
                         // the first steps run slower (JIT, allocator warm-up): re-plan from the steady rate
-                        long replanned = agreed(fitSteps(step, elapsed, budgetSec, (trainNanos - calibNanos) / 1e9 / (step - calibStep), epochEndSeconds,
-                                val.size(), perEpoch, false));
+                        long replanned = agreed(fitSteps(step, elapsed, budgetSec, costs, epochEndSeconds, val.size(), perEpoch, false));
                         if (Math.abs(replanned - total) > total / 20) {
                             log.printf("%nre-planned at step %d: %d steps (was %d; %.3f s/step, %.0f s elapsed)%n", step, replanned, total,
-                                    (trainNanos - calibNanos) / 1e9 / (step - calibStep), elapsed);
+                                    costs.current(model.patchDropout() > 0), elapsed);
                         }
                         total = replanned;
                     }
@@ -214,6 +219,17 @@ public final class Trainer {
             optimizer.zeroGrad();
             loss.backward();
             sync.averageGradients(model.parameters().tensors());
+            if (opt.sam() > 0) { // the gradient that updates is taken at the worst nearby point
+                Map<String, Tensor> moved = optimizer.perturb(opt.sam());
+                optimizer.zeroGrad();
+                Tensor sharp;
+                try (Precision.Scope ac = precision.enter(device)) {
+                    sharp = model.forward(x);
+                }
+                Losses.crossEntropy(sharp, y, opt.labelSmoothing()).backward();
+                sync.averageGradients(model.parameters().tensors());
+                optimizer.restore(moved);
+            }
             if (opt.clipNorm() > 0) {
                 optimizer.clipGradNorm(opt.clipNorm());
             }
@@ -221,6 +237,11 @@ public final class Trainer {
             double correct = logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(y).sum().item_double();
             return new double[] {loss.item_double(), correct};
         }
+    }
+
+    /** The patch-dropout rate of a step: {@code opt.patchDropout()} for the first {@code patchDropoutUntil} of the steps, then 0. */
+    double patchDropoutAt(long step, long total) {
+        return step < opt.patchDropoutUntil() * total ? opt.patchDropout() : 0;
     }
 
     /** Per-process batch × processes: what one optimizer step sees. */
@@ -264,23 +285,78 @@ public final class Trainer {
      * Plans the total steps so that training plus its end-of-epoch work (evaluation, metrics,
      * checkpoints) ends inside the budget. That work is taken as measured once an epoch has ended;
      * before, it is estimated from the train rate (a forward pass costs about a quarter of a train
-     * step per image, and evaluation is split over the processes like training).
+     * step per image, and evaluation is split over the processes like training). With patch
+     * dropout for the first part of the steps, the two parts are costed separately.
      */
-    private long fitSteps(long step, double elapsed, double budgetSec, double secPerStep, double epochEndMeasured, int valImages,
+    private long fitSteps(long step, double elapsed, double budgetSec, StepCosts costs, double epochEndMeasured, int valImages,
             int perEpoch, boolean say) {
+        double full = costs.full(dropRatio()), dropping = costs.dropping(dropRatio());
         double perEpochEnd = epochEndMeasured > 0 ? epochEndMeasured * 1.1 + 0.5
-                : valImages / (double) sync.worldSize() * secPerStep / opt.batch() / 4 + 2;
+                : valImages / (double) sync.worldSize() * full / opt.batch() / 4 + 2;
         double left = budgetSec - elapsed - 3;
         long steps = step;
         for (int i = 0; i < 3; i++) {
             double epochsLeft = Math.ceil(Math.max(1, steps) / (double) perEpoch) - Math.floor(step / (double) perEpoch);
-            steps = step + (long) Math.max(0, (left - perEpochEnd * (epochsLeft + 0.5)) / secPerStep);
+            steps = stepsWithin(step, Math.max(0, left - perEpochEnd * (epochsLeft + 0.5)), dropping, full);
         }
         if (say && writer()) {
             log.printf("time budget %.1f min: %.3f s/step measured, planning %d steps (%.2f epochs; re-planned as the rate settles)%n",
-                    budgetSec / 60, secPerStep, steps, steps / (double) perEpoch);
+                    budgetSec / 60, costs.current(model.patchDropout() > 0), steps, steps / (double) perEpoch);
         }
         return Math.max(step, steps);
+    }
+
+    /** The largest total T whose steps from {@code step} on fit in {@code seconds}: those before the patch-dropout switch cost {@code dropping}, the rest {@code full}. */
+    long stepsWithin(long step, double seconds, double dropping, double full) {
+        long lo = step, hi = step + (long) Math.ceil(seconds / Math.min(dropping, full)) + 1;
+        while (hi - lo > 1) {
+            long mid = (lo + hi) >>> 1;
+            double sw = opt.patchDropout() > 0 ? Math.min(mid, Math.max(step, opt.patchDropoutUntil() * mid)) : step;
+            double cost = (sw - step) * dropping + (mid - sw) * full;
+            if (cost <= seconds) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /** How much more a step on every patch costs than one with patch dropout, before both are measured: the token ratio. */
+    private double dropRatio() {
+        long n = model.config().numPatches();
+        long keep = Math.max(1, Math.round(n * (1 - opt.patchDropout())));
+        return (n + 1) / (double) (keep + 1);
+    }
+
+    /** Seconds per train step with and without patch dropout: measured means, the unmeasured one scaled from the other. */
+    static final class StepCosts {
+        private final double[] nanos = new double[2];
+        private final long[] count = new long[2];
+        private final double[] first = {Double.NaN, Double.NaN};
+
+        void first(boolean dropping, double secPerStep) { first[dropping ? 0 : 1] = secPerStep; }
+
+        void add(boolean dropping, long stepNanos) {
+            nanos[dropping ? 0 : 1] += stepNanos;
+            count[dropping ? 0 : 1]++;
+        }
+
+        private double measured(int i) {
+            return count[i] >= 10 ? nanos[i] / 1e9 / count[i] : first[i];
+        }
+
+        double current(boolean dropping) { return dropping ? dropping(1) : full(1); }
+
+        double full(double ratio) {
+            double f = measured(1);
+            return Double.isNaN(f) ? measured(0) * ratio : f;
+        }
+
+        double dropping(double ratio) {
+            double d = measured(0);
+            return Double.isNaN(d) ? measured(1) / ratio : d;
+        }
     }
 
     private double evalEstimate(double lastEval, int valImages, long trainNanos, long imagesSeen) {

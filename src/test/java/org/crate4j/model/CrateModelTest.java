@@ -56,6 +56,38 @@ class CrateModelTest {
     }
 
     @Test
+    void patchDropoutKeepsARandomSubsetOfTheEmbeddedPatchesInTrainingOnly() {
+        Torch.init();
+        Crate m = Crate.create(CrateConfig.of(32, 8, 3, 10, 64, 1, 4)); // 16 patches
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Tensor images = torch.rand(3, 3, 32, 32);
+            Tensor full = m.embed(images);
+            assertEquals(17, full.size(1));
+            m.patchDropout(0.25).train(true);
+            Torch.seed(7);
+            Tensor kept = m.embed(images);
+            assertEquals(1 + 12, kept.size(1), "round(16 × 0.75) patches and the class token");
+            assertEquals(0.0, kept.narrow(1, 0, 1).sub(full.narrow(1, 0, 1)).abs().max().item_double(), 1e-6, "class token kept");
+            for (int b = 0; b < 3; b++) {
+                java.util.Set<Integer> seen = new java.util.HashSet<>();
+                for (int j = 1; j < 13; j++) {
+                    // each kept token is exactly one of the image's own embedded patches (position included), none twice
+                    Tensor d = full.select(0, b).narrow(0, 1, 16).sub(kept.select(0, b).select(0, j)).abs().amax(new long[] {1}, false);
+                    int source = (int) d.argmin().item_long();
+                    assertEquals(0.0, d.select(0, source).item_double(), 1e-6);
+                    assertTrue(seen.add(source), "patch " + source + " kept twice");
+                }
+            }
+            Torch.seed(7);
+            assertEquals(0.0, m.embed(images).sub(kept).abs().max().item_double(), 0, "a function of the seed");
+            assertEquals(1 + 12, m.forwardFeatures(images, null).size(1));
+            m.train(false);
+            assertEquals(17, m.embed(images).size(1), "evaluation keeps every patch");
+        }
+        assertThrows(CrateException.class, () -> m.patchDropout(1.0));
+    }
+
+    @Test
     void otherImageSizesUseResizedPositionEmbeddings() {
         Crate m = Crate.create(CrateConfig.of(32, 8, 3, 10, 64, 1, 4));
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {

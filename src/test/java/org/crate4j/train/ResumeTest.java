@@ -59,6 +59,16 @@ class ResumeTest {
 
     @Test
     void resumedRunEqualsUninterruptedRun() {
+        resumesExactly(b -> b);
+    }
+
+    @Test
+    void resumedRunEqualsUninterruptedRunWithPatchDropoutSwitchingOff() {
+        // 4 patches, 2 kept per image for the first 60 % of the steps (the cut at step 8 falls inside), then all
+        resumesExactly(b -> { b.patchDropout = 0.5; b.patchDropoutUntil = 0.6; return b; });
+    }
+
+    private void resumesExactly(java.util.function.UnaryOperator<TrainOptions.Builder> edit) {
         CrateConfig c = CrateConfig.of(8, 4, 1, 2, 16, 2, 2).withDropout(0.1, 0);
         InMemoryDataset train = toyData(48, 1), val = toyData(16, 2);
         Transform tf = Transforms.compose(Transforms.horizontalFlip(0.5), Transforms.normalize(new float[] {0.5f}, new float[] {0.5f}));
@@ -66,14 +76,14 @@ class ResumeTest {
 
         Torch.seed(11);
         Crate full = Crate.create(c);
-        trainer(full, options(tmp.resolve("full"), false)).fit(train, tf, val, ev);
+        trainer(full, options(tmp.resolve("full"), false).with(edit)).fit(train, tf, val, ev);
 
         Torch.seed(11);
         Crate first = Crate.create(c);
-        trainer(first, options(tmp.resolve("cut"), false)).stopAfterStep(8).fit(train, tf, val, ev); // killed mid-epoch 2
+        trainer(first, options(tmp.resolve("cut"), false).with(edit)).stopAfterStep(8).fit(train, tf, val, ev); // killed mid-epoch 2
         Torch.seed(99); // a different process: nothing but the checkpoint carries over
         Crate second = Crate.create(c);
-        trainer(second, options(tmp.resolve("cut"), true)).fit(train, tf, val, ev);
+        trainer(second, options(tmp.resolve("cut"), true).with(edit)).fit(train, tf, val, ev);
 
         for (String name : c.parameterShapes().keySet()) {
             assertArrayEquals(Torch.toFloats(full.parameters().get(name)), Torch.toFloats(second.parameters().get(name)), 0f, name);

@@ -29,4 +29,12 @@ class TrainOptionsTest {
         TrainOptions given = flags.with(b -> { b.lr = 1e-3; return b; }).forWorld(RECIPE, 4, true, true, false);
         assertEquals(1e-3, given.lr(), 0, "an explicit --lr is the global batch's and is kept");
     }
+
+    @Test
+    void outOfRangeRegularisersAreRefusedInOneLine() {
+        assertThrows(CrateException.class, () -> RECIPE.with(b -> { b.patchDropout = 1.0; return b; }));
+        assertThrows(CrateException.class, () -> RECIPE.with(b -> { b.patchDropoutUntil = 1.5; return b; }));
+        CrateException e = assertThrows(CrateException.class, () -> RECIPE.with(b -> { b.sam = -0.1; return b; }));
+        assertEquals("--sam must be ≥ 0, got -0.1", e.getMessage());
+    }
 }
