@@ -67,6 +67,11 @@ public final class Crate {
 
     public double patchDropout() { return patchDropout; }
 
+    /** How many of {@code patches} tokens an image keeps at patch-dropout {@code rate}: round(N × (1 − rate)), at least one. */
+    public static long keptPatches(long patches, double rate) {
+        return Math.max(1, Math.round(patches * (1 - rate)));
+    }
+
     /** Logits (B, classes) for images (B, C, H, W). */
     public Tensor forward(Tensor images) {
         return forwardHead(forwardFeatures(images, null));
@@ -118,7 +123,7 @@ public final class Crate {
         // (class token, patches) + pos, added part by part so that patches can be dropped after it
         x = x.add(pos.narrow(1, 1, x.size(1)));
         if (training && patchDropout > 0) {
-            x = keepRandomPatches(x, Math.max(1, Math.round(x.size(1) * (1 - patchDropout))));
+            x = keepRandomPatches(x, keptPatches(x.size(1), patchDropout));
         }
         Tensor cls = p("cls_token").add(pos.narrow(1, 0, 1)).expand(x.size(0), 1, config.dim());
         x = torch.cat(new org.bytedeco.pytorch.TensorVector(cls, x), 1);

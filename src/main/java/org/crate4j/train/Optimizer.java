@@ -91,7 +91,7 @@ public abstract class Optimizer {
      */
     public Map<String, Tensor> perturb(double rho) {
         try (NoGradGuard g = new NoGradGuard()) {
-            Scalar s = new Scalar(rho / (clipGradNorm(0) + 1e-12));
+            Scalar s = new Scalar(rho / (gradNorm() + 1e-12));
             Map<String, Tensor> moved = new LinkedHashMap<>();
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 Tensor grad = e.getValue().grad();
@@ -112,8 +112,8 @@ public abstract class Optimizer {
         }
     }
 
-    /** The global L2 norm of all gradients; scales them down to {@code maxNorm} when above it. */
-    public double clipGradNorm(double maxNorm) {
+    /** The global L2 norm of all gradients. */
+    public double gradNorm() {
         try (NoGradGuard g = new NoGradGuard()) {
             double sq = 0;
             for (Tensor p : params.values()) {
@@ -123,7 +123,14 @@ public abstract class Optimizer {
                     sq += n * n;
                 }
             }
-            double norm = Math.sqrt(sq);
+            return Math.sqrt(sq);
+        }
+    }
+
+    /** The global L2 norm of all gradients; scales them down to {@code maxNorm} when above it. */
+    public double clipGradNorm(double maxNorm) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            double norm = gradNorm();
             if (maxNorm > 0 && norm > maxNorm) {
                 Scalar s = new Scalar(maxNorm / (norm + 1e-6));
                 for (Tensor p : params.values()) {

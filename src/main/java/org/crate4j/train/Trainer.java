@@ -211,10 +211,7 @@ public final class Trainer {
             StepSeed.apply(opt.seed(), step, sync.rank()); // dropout is a function of the step: exact resume
             Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
             Tensor y = Evaluation.labels(b.labels()).to(dev, torch.ScalarType.Long);
-            Tensor logits;
-            try (Precision.Scope ac = precision.enter(device)) {
-                logits = model.forward(x);
-            }
+            Tensor logits = forward(x);
             Tensor loss = Losses.crossEntropy(logits, y, opt.labelSmoothing());
             optimizer.zeroGrad();
             loss.backward();
@@ -222,11 +219,7 @@ public final class Trainer {
             if (opt.sam() > 0) { // the gradient that updates is taken at the worst nearby point
                 Map<String, Tensor> moved = optimizer.perturb(opt.sam());
                 optimizer.zeroGrad();
-                Tensor sharp;
-                try (Precision.Scope ac = precision.enter(device)) {
-                    sharp = model.forward(x);
-                }
-                Losses.crossEntropy(sharp, y, opt.labelSmoothing()).backward();
+                Losses.crossEntropy(forward(x), y, opt.labelSmoothing()).backward();
                 sync.averageGradients(model.parameters().tensors());
                 optimizer.restore(moved);
             }
@@ -236,6 +229,13 @@ public final class Trainer {
             optimizer.step(lr);
             double correct = logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(y).sum().item_double();
             return new double[] {loss.item_double(), correct};
+        }
+    }
+
+    /** The model's logits under the run's precision (autocast for bf16). */
+    private Tensor forward(Tensor images) {
+        try (Precision.Scope ac = precision.enter(device)) {
+            return model.forward(images);
         }
     }
 
@@ -325,7 +325,7 @@ public final class Trainer {
     /** How much more a step on every patch costs than one with patch dropout, before both are measured: the token ratio. */
     private double dropRatio() {
         long n = model.config().numPatches();
-        long keep = Math.max(1, Math.round(n * (1 - opt.patchDropout())));
+        long keep = Crate.keptPatches(n, opt.patchDropout());
         return (n + 1) / (double) (keep + 1);
     }
 
