@@ -84,7 +84,6 @@ public final class Trainer {
         boolean fitToBudget = opt.epochs() <= 0 && opt.timeBudgetMin() > 0;
         double budgetSec = opt.timeBudgetMin() > 0 ? opt.timeBudgetMin() * 60 : Double.POSITIVE_INFINITY;
         long imagesSeen = 0;
-        double evalSeconds = 0;
         double epochEndSeconds = 0; // measured: evaluation, metrics, plot and checkpoints at the end of an epoch
         Evaluation.Result last = null;
         long trainNanos = 0;
@@ -148,8 +147,8 @@ public final class Trainer {
                         stop = true;
                         break;
                     }
-                    boolean outOfTime = Double.isFinite(budgetSec)
-                            && agreed(elapsed + evalEstimate(evalSeconds, val.size(), trainNanos, imagesSeen) > budgetSec ? 1 : 0) > 0;
+                    boolean outOfTime = Double.isFinite(budgetSec) && agreed(elapsed
+                            + epochEndEstimate(epochEndSeconds, val.size(), trainNanos / 1e9 / Math.max(1, step - firstStep)) > budgetSec ? 1 : 0) > 0;
                     if (step >= total || outOfTime) {
                         stop = step < total || batchIdx < perEpoch;
                         break;
@@ -159,7 +158,6 @@ public final class Trainer {
             boolean epochDone = batchIdx >= perEpoch;
             long te = System.nanoTime();
             last = Evaluation.run(model, valLoader, precision, device, sync);
-            evalSeconds = (System.nanoTime() - te) / 1e9;
             double[] trainTotals = sync.sum(new double[] {lossSum, correct, seen});
             double epochPos = epoch + batchIdx / (double) perEpoch;
             int nextEpoch = epochDone ? epoch + 1 : epoch;
@@ -283,16 +281,13 @@ public final class Trainer {
 
     /**
      * Plans the total steps so that training plus its end-of-epoch work (evaluation, metrics,
-     * checkpoints) ends inside the budget. That work is taken as measured once an epoch has ended;
-     * before, it is estimated from the train rate (a forward pass costs about a quarter of a train
-     * step per image, and evaluation is split over the processes like training). With patch
-     * dropout for the first part of the steps, the two parts are costed separately.
+     * checkpoints; {@link #epochEndEstimate}) ends inside the budget. With patch dropout for the
+     * first part of the steps, the two parts are costed separately.
      */
     private long fitSteps(long step, double elapsed, double budgetSec, StepCosts costs, double epochEndMeasured, int valImages,
             int perEpoch, boolean say) {
         double full = costs.full(dropRatio()), dropping = costs.dropping(dropRatio());
-        double perEpochEnd = epochEndMeasured > 0 ? epochEndMeasured * 1.1 + 0.5
-                : valImages / (double) sync.worldSize() * full / opt.batch() / 4 + 2;
+        double perEpochEnd = epochEndEstimate(epochEndMeasured, valImages, full);
         double left = budgetSec - elapsed - 3;
         long steps = step;
         for (int i = 0; i < 3; i++) {
@@ -359,12 +354,14 @@ public final class Trainer {
         }
     }
 
-    private double evalEstimate(double lastEval, int valImages, long trainNanos, long imagesSeen) {
-        if (lastEval > 0) {
-            return lastEval + 2;
-        }
-        double perImage = imagesSeen == 0 ? 0 : trainNanos / 1e9 / imagesSeen;
-        return valImages * perImage / 2.5 / sync.worldSize() + 2;
+    /**
+     * Seconds the end-of-epoch work (evaluation, metrics, plot, checkpoints) will take: as last
+     * measured, with a margin, once an epoch has ended; before, from the train rate (a forward pass
+     * costs about a quarter of a train step per image, and evaluation is split over the processes).
+     * The planner and the hard stop at the budget both use it.
+     */
+    private double epochEndEstimate(double measured, int valImages, double secPerFullStep) {
+        return measured > 0 ? measured * 1.1 + 0.5 : valImages / (double) sync.worldSize() * secPerFullStep / opt.batch() / 4 + 2;
     }
 
     private TrainCheckpoint.State resume(Optimizer optimizer, int perEpoch, int trainSize) {
