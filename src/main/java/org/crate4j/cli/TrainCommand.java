@@ -78,8 +78,13 @@ final class TrainCommand implements Callable<Integer> {
             throw new org.crate4j.CrateException("--nproc must be auto or a positive number, got '" + nproc + "'");
         }
         int cores = Runtime.getRuntime().availableProcessors();
-        boolean defaultJob = recipe.equals("default") && train.data == null && model == null && train.batch == null
+        boolean defaultJob = recipe.equals("default") && train.data == null && model == null
                 && runtime.threads == 0 && !runtime.device().isCuda();
+        if (defaultJob && cores >= 2 && train.batch != null) {
+            // --batch is per process: splitting would change the batch the user asked for
+            System.out.println("train: one process because --batch is given (--nproc 2 splits the job; --batch is then per process)");
+            return 1;
+        }
         return !defaultJob || cores < 2 ? 1 : cores < 4 ? 2 : 4;
     }
 
