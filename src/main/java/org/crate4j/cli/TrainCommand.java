@@ -80,12 +80,14 @@ final class TrainCommand implements Callable<Integer> {
         int cores = Runtime.getRuntime().availableProcessors();
         boolean defaultJob = recipe.equals("default") && train.data == null && model == null
                 && runtime.threads == 0 && !runtime.device().isCuda();
-        if (defaultJob && cores >= 2 && train.batch != null) {
-            // --batch is per process: splitting would change the batch the user asked for
+        if (!defaultJob || cores < 2) {
+            return 1;
+        }
+        if (train.batch != null) { // --batch is per process: splitting would change the batch the user asked for
             System.out.println("train: one process because --batch is given (--nproc 2 splits the job; --batch is then per process)");
             return 1;
         }
-        return !defaultJob || cores < 2 ? 1 : cores < 4 ? 2 : 4;
+        return cores < 4 ? 2 : 4;
     }
 
     private int train(String setup, DistEnv env, Device device, GradientSync sync) {
