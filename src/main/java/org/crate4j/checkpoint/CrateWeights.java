@@ -105,6 +105,10 @@ public final class CrateWeights {
                     + channels + "·P² for any patch size P");
         }
         int patches = (int) pos[1] - 1;
+        int window = patch; // the embedding holds C·K² weights; K exceeds P when windows overlap
+        if (opt.imageHeight() > 0 && opt.imageWidth() > 0 && (opt.imageHeight() / patch) * (opt.imageWidth() / patch) != patches) {
+            patch = overlappedPatch(opt.imageHeight(), opt.imageWidth(), patches, window);
+        }
         int[] grid = opt.imageHeight() > 0 && opt.imageWidth() > 0
                 && (opt.imageHeight() / patch) * (opt.imageWidth() / patch) == patches
                 ? new int[] {opt.imageHeight() / patch, opt.imageWidth() / patch} : grid(patches, hint, patch);
@@ -122,7 +126,7 @@ public final class CrateWeights {
         Pooling pool = opt.pool() != null ? opt.pool() : hint != null ? hint.pool() : Pooling.CLS;
         CrateConfig base = hint != null ? hint : CrateConfig.of(grid[0] * patch, patch, channels, classes, dim, depth, 1);
         return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, classes, dim, depth, heads,
-                inner / heads, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout());
+                inner / heads, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window);
     }
 
     private static int headsFor(String source, Map<String, long[]> shapes, Options opt, CrateConfig hint, int dim, int depth, int inner) {
@@ -150,6 +154,19 @@ public final class CrateWeights {
                     + ": pass --heads with a divisor of " + inner);
         }
         return heads;
+    }
+
+    /**
+     * The patch size P < K that tiles an H×W image into {@code patches} tokens with K×K windows
+     * (K − P even), or K itself when none does (the grid check then names the mismatch).
+     */
+    private static int overlappedPatch(int height, int width, int patches, int window) {
+        for (int p = window - 2; p > 0; p -= 2) {
+            if (height % p == 0 && width % p == 0 && (height / p) * (width / p) == patches) {
+                return p;
+            }
+        }
+        return window;
     }
 
     private static int[] grid(int patches, CrateConfig hint, int patch) {

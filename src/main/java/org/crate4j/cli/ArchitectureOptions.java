@@ -17,6 +17,9 @@ final class ArchitectureOptions {
     Integer patch;
     @Option(names = "--pool", description = "cls or mean (default: the preset's)")
     String pool;
+    @Option(names = "--patch-window", paramLabel = "K", description = "embed each patch with a K×K window around it (K = patch + an even margin; "
+            + "neighbouring tokens overlap). Default: the preset's, or the patch size when --patch is given")
+    Integer patchWindow;
 
     /** The preset at {@code size}×{@code size} with the overrides applied. */
     CrateConfig apply(CrateConfig preset, int size) {
@@ -28,6 +31,11 @@ final class ArchitectureOptions {
         CrateConfig c = dim == null && heads == null && patch == null && depth == null ? preset.withImageSize(size, size)
                 : CrateConfig.of(size, p, preset.channels(), preset.numClasses(), d, depth != null ? depth : preset.depth(), h)
                         .withPool(preset.pool());
+        if (patchWindow != null) {
+            c = c.withPatchWindow(patchWindow);
+        } else if (patch == null && c.patchWindow() != preset.patchWindow()) {
+            c = c.withPatchWindow(preset.patchWindow());
+        }
         return pool != null ? c.withPool(Pooling.parse(pool)) : c;
     }
 }

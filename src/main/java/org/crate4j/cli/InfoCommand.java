@@ -40,8 +40,10 @@ final class InfoCommand implements Callable<Integer> {
                 : org.crate4j.checkpoint.CrateWeights.configFor(org.crate4j.checkpoint.WeightsFile.read(weights),
                         new org.crate4j.checkpoint.CrateWeights.Options(model, heads, false, 0, null));
         System.out.println((weights == null ? model : weights.toString()) + ": CRATE classifier");
-        System.out.printf("  image %dx%d, patch %d, channels %d -> %d patches + class token%n",
-                c.imageHeight(), c.imageWidth(), c.patchSize(), c.channels(), c.numPatches());
+        System.out.printf("  image %dx%d, patch %d%s, channels %d -> %d patches + class token%n",
+                c.imageHeight(), c.imageWidth(), c.patchSize(),
+                c.patchWindow() == c.patchSize() ? "" : " (embedded from " + c.patchWindow() + "x" + c.patchWindow() + " overlapping windows)",
+                c.channels(), c.numPatches());
         System.out.printf("  dim %d, depth %d, heads %d x %d, pooling %s, ISTA eta %.3g lambda %.3g, classes %d%n",
                 c.dim(), c.depth(), c.heads(), c.headDim(), c.pool().name().toLowerCase(), c.eta(), c.lambda(), c.numClasses());
         Map<String, Long> parts = new LinkedHashMap<>();

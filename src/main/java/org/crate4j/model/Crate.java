@@ -111,11 +111,11 @@ public final class Crate {
         return out;
     }
 
-    /** Patch embedding, class token, position embedding: (B, 1 + N, d). */
+    /** Patch embedding (of overlapping windows when the config has K > P), class token, position embedding: (B, 1 + N, d). */
     Tensor embed(Tensor images) {
         checkInput(images);
         int gh = (int) images.size(2) / config.patchSize(), gw = (int) images.size(3) / config.patchSize();
-        Tensor x = Layers.patchify(images, config.patchSize());
+        Tensor x = Layers.patchWindows(images, config.patchSize(), config.patchWindow());
         x = Layers.layerNorm(x, p("to_patch_embedding.1.weight"), p("to_patch_embedding.1.bias"), Layers.LN_EPS);
         x = Layers.linear(x, p("to_patch_embedding.2.weight"), p("to_patch_embedding.2.bias"));
         x = Layers.layerNorm(x, p("to_patch_embedding.3.weight"), p("to_patch_embedding.3.bias"), Layers.LN_EPS);

@@ -17,10 +17,14 @@ import org.crate4j.CrateException;
  * @param lambda      ISTA sparsity threshold λ
  * @param dropout     dropout on attention weights and the MSSA output
  * @param embDropout  dropout on the embedded tokens
+ * @param patchWindow K ≥ P: each token embeds the K×K window centred on its P×P patch (stride P,
+ *                    zero padding (K − P)/2 around the image), so neighbouring tokens overlap by
+ *                    K − P pixels. K = P is the reference's patch embedding; 0 reads as P (configs
+ *                    written before the window existed).
  */
 public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, int headDim, Pooling pool, double eta, double lambda,
-        double dropout, double embDropout) {
+        double dropout, double embDropout, int patchWindow) {
 
     public CrateConfig {
         require(imageHeight > 0 && imageWidth > 0, "image size must be positive, got " + imageHeight + "x" + imageWidth);
@@ -30,6 +34,12 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         require(channels > 0 && numClasses > 0 && dim > 0 && depth > 0 && heads > 0 && headDim > 0,
                 "channels, classes, dim, depth, heads and head width must be positive");
         require(dropout >= 0 && dropout < 1 && embDropout >= 0 && embDropout < 1, "dropout must be in [0, 1)");
+        if (patchWindow == 0) {
+            patchWindow = patchSize;
+        }
+        require(patchWindow >= patchSize && (patchWindow - patchSize) % 2 == 0, "patch window " + patchWindow
+                + " must be the patch size " + patchSize + " plus an even margin (" + patchSize + ", " + (patchSize + 2) + ", "
+                + (patchSize + 4) + ", …)");
     }
 
     /** The usual CRATE shape: square images, k = d / h, class-token pooling, η = λ = 0.1. */
@@ -37,7 +47,7 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         require(dim % heads == 0, "heads " + heads + " do not divide the width " + dim
                 + ": choose heads among the divisors of " + dim);
         return new CrateConfig(imageSize, imageSize, patchSize, channels, numClasses, dim, depth, heads,
-                dim / heads, Pooling.CLS, 0.1, 0.1, 0.0, 0.0);
+                dim / heads, Pooling.CLS, 0.1, 0.1, 0.0, 0.0, patchSize);
     }
 
     public int gridHeight() { return imageHeight / patchSize; }
@@ -45,31 +55,37 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     public int numPatches() { return gridHeight() * gridWidth(); }
     /** Patches plus the class token. */
     public int numTokens() { return numPatches() + 1; }
-    public int patchDim() { return channels * patchSize * patchSize; }
+    /** The length of one token's pixel vector before embedding: C·K² (C·P² without overlap). */
+    public int patchDim() { return channels * patchWindow * patchWindow; }
+    /** Zero padding on each side of the image when windows overlap: (K − P) / 2. */
+    public int patchPadding() { return (patchWindow - patchSize) / 2; }
     public int innerDim() { return heads * headDim; }
     /** The reference skips MSSA's output projection when one head spans the whole width. */
     public boolean projectsOut() { return !(heads == 1 && headDim == dim); }
 
     public CrateConfig withImageSize(int height, int width) {
-        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout);
+        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow);
     }
     public CrateConfig withClasses(int classes) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow);
     }
     public CrateConfig withChannels(int c) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow);
     }
     public CrateConfig withPool(Pooling p) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow);
     }
     public CrateConfig withSparsity(double newEta, double newLambda) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow);
     }
     public CrateConfig withDropout(double drop, double embDrop) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow);
+    }
+    public CrateConfig withPatchWindow(int k) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k);
     }
     public CrateConfig withHeads(int h, int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow);
     }
 
     /**

@@ -31,6 +31,22 @@ public final class Layers {
     }
 
     /**
+     * Overlapping patches: for each P×P patch of the grid, the K×K window centred on it, taken
+     * from the image zero-padded by (K − P)/2 on every side and flattened in {@link #patchify}'s
+     * order (row in window, column in window, channel): (B, N, K·K·C). The grid is the same as
+     * {@code patchify}'s; K = P gives exactly {@code patchify}.
+     */
+    public static Tensor patchWindows(Tensor images, int patch, int window) {
+        if (window == patch) {
+            return patchify(images, patch);
+        }
+        long pad = (window - patch) / 2;
+        Tensor padded = torch.constant_pad_nd(images, new long[] {pad, pad, pad, pad}, new Scalar(0.0));
+        Tensor w = padded.unfold(2, window, patch).unfold(3, window, patch); // (B, C, gh, gw, K, K)
+        return w.permute(0, 2, 3, 4, 5, 1).reshape(images.size(0), w.size(2) * w.size(3), (long) window * window * images.size(1));
+    }
+
+    /**
      * The subspace projections U = x·Wᵀ split into heads: (B, h, n, k). Query, key and value of
      * MSSA are all this one tensor.
      */

@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Java logits and every layer's intermediates equal PyTorch's on the same weights. The fixtures
- * come from tools/fixtures/make_classifier_fixtures.py (PyTorch 1.13, textbook three-GEMM ISTA).
+ * come from tools/fixtures/make_classifier_fixtures.py (PyTorch 1.13, textbook three-GEMM ISTA;
+ * overlapping patch windows through PyTorch's own im2col, {@code F.unfold}).
  */
 public class ClassifierParityTest {
     static final double TOL = 1e-4;
@@ -35,7 +36,7 @@ public class ClassifierParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"crate_main_module", "crate_mean_nonsquare", "crate_transposed_views", "crate_fp16", "crate_one_head"})
+    @ValueSource(strings = {"crate_main_module", "crate_mean_nonsquare", "crate_transposed_views", "crate_fp16", "crate_one_head", "crate_window"})
     void matchesPyTorchOnReferenceCheckpoints(String name) {
         Torch.init();
         Safetensors.Contents expected = Safetensors.read(fixture(name + ".expected.safetensors"));
@@ -47,6 +48,8 @@ public class ClassifierParityTest {
         assertEquals(cfg.get("dim").getAsInt(), model.config().dim());
         assertEquals(cfg.get("depth").getAsInt(), model.config().depth());
         assertEquals(cfg.get("patch").getAsInt(), model.config().patchSize());
+        // overlapping windows (crate_window: K = 8 around 4×4 patches) are read off the shapes given the image size
+        assertEquals(cfg.has("window") ? cfg.get("window").getAsInt() : cfg.get("patch").getAsInt(), model.config().patchWindow());
         assertEquals(cfg.get("classes").getAsInt(), model.config().numClasses());
         Map<String, RawTensor> exp = expected.tensors();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {

@@ -104,7 +104,7 @@ class CrateModelTest {
     @Test
     void safetensorsRoundTripKeepsConfigAndValuesExactly() {
         Torch.seed(5);
-        CrateConfig c = new CrateConfig(24, 40, 8, 1, 3, 48, 2, 3, 16, Pooling.MEAN, 0.1, 0.2, 0, 0);
+        CrateConfig c = new CrateConfig(24, 40, 8, 1, 3, 48, 2, 3, 16, Pooling.MEAN, 0.1, 0.2, 0, 0, 12);
         Crate m = Crate.create(c);
         Path f = tmp.resolve("m.safetensors");
         CrateWeights.save(m, f, Map.of());
@@ -114,6 +114,42 @@ class CrateModelTest {
             Tensor x = torch.rand(2, 1, 24, 40);
             assertEquals(0.0, m.forward(x).sub(back.forward(x)).abs().max().item_double(), 0);
         }
+    }
+
+    @Test
+    void overlappingWindowsEmbedTheNeighbourhoodOfEachPatch() {
+        Torch.init();
+        try (PointerScope s = new PointerScope()) {
+            Tensor img = torch.arange(new org.bytedeco.pytorch.Scalar(2 * 8 * 12)).to(torch.ScalarType.Float).reshape(1, 2, 8, 12).add(new org.bytedeco.pytorch.Scalar(1));
+            assertEquals(0.0, Layers.patchWindows(img, 4, 4).sub(Layers.patchify(img, 4)).abs().max().item_double(), 0, "K = P is patchify");
+            Tensor w = Layers.patchWindows(img, 4, 6); // 2×3 grid, 6×6 windows, one pixel of zero padding
+            assertEquals("[1, 6, 72]", java.util.Arrays.toString(Torch.shape(w)));
+            float[] v = Torch.toFloats(w);
+            float[] px = Torch.toFloats(img);
+            for (int token = 0; token < 6; token++) {
+                int gy = token / 3, gx = token % 3;
+                for (int r = 0; r < 6; r++) {
+                    for (int col = 0; col < 6; col++) {
+                        for (int ch = 0; ch < 2; ch++) {
+                            int y = gy * 4 - 1 + r, x = gx * 4 - 1 + col;
+                            float want = y < 0 || y >= 8 || x < 0 || x >= 12 ? 0 : px[(ch * 8 + y) * 12 + x];
+                            assertEquals(want, v[(token * 6 + r) * 6 * 2 + col * 2 + ch], 0, "token " + token + " (" + r + ", " + col + ", " + ch + ")");
+                        }
+                    }
+                }
+            }
+        }
+        CrateConfig c = CrateConfig.of(28, 7, 1, 10, 32, 1, 2).withPatchWindow(11);
+        assertEquals(121, c.patchDim());
+        assertEquals(2, c.patchPadding());
+        assertEquals(16, c.numPatches());
+        CrateException odd = assertThrows(CrateException.class, () -> c.withPatchWindow(10));
+        assertTrue(odd.getMessage().contains("patch window 10 must be the patch size 7 plus an even margin"), odd.getMessage());
+        assertThrows(CrateException.class, () -> c.withPatchWindow(5));
+        // configs written before the window existed read as K = P
+        String old = org.crate4j.checkpoint.ConfigJson.toJson(CrateConfig.of(28, 7, 1, 10, 32, 1, 2)).replace(",\"patchWindow\":7", "");
+        assertTrue(!old.contains("patchWindow"), old);
+        assertEquals(7, org.crate4j.checkpoint.ConfigJson.fromJson(old).patchWindow());
     }
 
     @Test
