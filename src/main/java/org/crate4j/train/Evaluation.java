@@ -19,6 +19,15 @@ public final class Evaluation {
     private Evaluation() {}
 
     public static Result run(Crate model, DataLoader loader, Precision precision, Device device, GradientSync sync) {
+        return run(model, loader, precision, device, sync, false);
+    }
+
+    /**
+     * With {@code flip}, each image is also classified mirrored left to right and the two softmax
+     * outputs are averaged (test-time augmentation for data whose classes are mirror-symmetric);
+     * loss and accuracy are those of the averaged probabilities. Twice the forward work.
+     */
+    public static Result run(Crate model, DataLoader loader, Precision precision, Device device, GradientSync sync, boolean flip) {
         int k = model.config().numClasses();
         long[][] confusion = new long[k][k];
         double[] totals = new double[4]; // correct1, correct5, loss sum, count
@@ -30,9 +39,10 @@ public final class Evaluation {
                 try (PointerScope scope = new PointerScope()) {
                     Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
                     Tensor y = labels(b.labels()).to(dev, torch.ScalarType.Long);
-                    Tensor logits;
-                    try (Precision.Scope ac = precision.enter(device)) {
-                        logits = model.forward(x).to(torch.ScalarType.Float);
+                    Tensor logits = logits(model, x, precision, device);
+                    if (flip) { // log of the mean probability: cross-entropy and top-k below read it like logits
+                        Tensor mirrored = logits(model, x.flip(3), precision, device);
+                        logits = torch.softmax(logits, 1).add(torch.softmax(mirrored, 1)).mul(new org.bytedeco.pytorch.Scalar(0.5)).log();
                     }
                     totals[2] += Losses.crossEntropy(logits, y, 0).item_double() * b.size();
                     T_TensorTensor_T top = torch.topk(logits, Math.min(5, k));
@@ -58,6 +68,12 @@ public final class Evaluation {
         totals = sync.sum(totals);
         double n = Math.max(1, totals[3]);
         return new Result(totals[0] / n, totals[1] / n, totals[2] / n, (long) totals[3], confusion);
+    }
+
+    private static Tensor logits(Crate model, Tensor x, Precision precision, Device device) {
+        try (Precision.Scope ac = precision.enter(device)) {
+            return model.forward(x).to(torch.ScalarType.Float);
+        }
     }
 
     static Tensor labels(int[] labels) {

@@ -149,6 +149,14 @@ class CliTest {
         assertEquals(0, ev.code(), ev.err());
         assertTrue(ev.out().contains("top-1"), ev.out());
         assertTrue(ImageIO.read(tmp.resolve("ev").resolve("confusion.png").toFile()).getWidth() > 100);
+        Run tta = run("eval", "--weights", out.resolve("last.safetensors").toString(), "--data", data.toString(), "--tta", "flip",
+                "--out", tmp.resolve("ev2").toString());
+        assertEquals(0, tta.code(), tta.err());
+        assertTrue(tta.out().contains("with mirrored copies") && Files.readString(tmp.resolve("ev2").resolve("eval.json")).contains("\"tta\":\"flip\""),
+                tta.out());
+        Run badTta = run("eval", "--weights", out.resolve("last.safetensors").toString(), "--data", data.toString(), "--tta", "five-crop");
+        assertEquals(2, badTta.code());
+        assertTrue(badTta.err().contains("unknown --tta 'five-crop': use none or flip"), badTta.err());
         Run resumed = run("finetune", "--weights", ClassifierParityTest.fixture("crate_main_module.pth").toString(), "--heads", "4",
                 "--data", data.toString(), "--epochs", "3", "--batch", "4", "--out", out.toString(), "--resume");
         assertEquals(0, resumed.code(), resumed.err());
