@@ -33,7 +33,7 @@ final class ArchitectureOptions {
                         .withPool(preset.pool());
         if (patchWindow != null) {
             c = c.withPatchWindow(patchWindow);
-        } else if (patch == null && c.patchWindow() != preset.patchWindow()) {
+        } else if (patch == null) { // other overrides rebuild the config: keep the preset's windows
             c = c.withPatchWindow(preset.patchWindow());
         }
         return pool != null ? c.withPool(Pooling.parse(pool)) : c;
