@@ -126,7 +126,8 @@ public final class CrateWeights {
         Pooling pool = opt.pool() != null ? opt.pool() : hint != null ? hint.pool() : Pooling.CLS;
         CrateConfig base = hint != null ? hint : CrateConfig.of(grid[0] * patch, patch, channels, classes, dim, depth, 1);
         return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, classes, dim, depth, heads,
-                inner / heads, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window);
+                inner / heads, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window,
+                shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0);
     }
 
     private static int headsFor(String source, Map<String, long[]> shapes, Options opt, CrateConfig hint, int dim, int depth, int inner) {

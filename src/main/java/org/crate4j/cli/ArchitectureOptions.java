@@ -20,6 +20,9 @@ final class ArchitectureOptions {
     @Option(names = "--patch-window", paramLabel = "K", description = "embed each patch with a K×K window around it (K = patch + an even margin; "
             + "neighbouring tokens overlap). Default: the preset's, or the patch size when --patch is given")
     Integer patchWindow;
+    @Option(names = "--patch-code", paramLabel = "N", description = "code each patch window against N learned atoms (ReLU(W·x + b), "
+            + "a one-step sparse code) before embedding it; 0 embeds the pixels as the reference does. Default: the preset's")
+    Integer patchCode;
 
     /** The preset at {@code size}×{@code size} with the overrides applied. */
     CrateConfig apply(CrateConfig preset, int size) {
@@ -36,6 +39,7 @@ final class ArchitectureOptions {
         } else if (patch == null) { // other overrides rebuild the config: keep the preset's windows
             c = c.withPatchWindow(preset.patchWindow());
         }
+        c = c.withPatchCode(patchCode != null ? patchCode : preset.patchCode());
         return pool != null ? c.withPool(Pooling.parse(pool)) : c;
     }
 }

@@ -42,7 +42,8 @@ final class InfoCommand implements Callable<Integer> {
         System.out.println((weights == null ? model : weights.toString()) + ": CRATE classifier");
         System.out.printf("  image %dx%d, patch %d%s, channels %d -> %d patches + class token%n",
                 c.imageHeight(), c.imageWidth(), c.patchSize(),
-                c.patchWindow() == c.patchSize() ? "" : " (embedded from " + c.patchWindow() + "x" + c.patchWindow() + " overlapping windows)",
+                (c.patchWindow() == c.patchSize() ? "" : " (embedded from " + c.patchWindow() + "x" + c.patchWindow() + " overlapping windows)")
+                        + (c.patchCode() > 0 ? " (each coded against " + c.patchCode() + " atoms)" : ""),
                 c.channels(), c.numPatches());
         System.out.printf("  dim %d, depth %d, heads %d x %d, pooling %s, ISTA eta %.3g lambda %.3g, classes %d%n",
                 c.dim(), c.depth(), c.heads(), c.headDim(), c.pool().name().toLowerCase(), c.eta(), c.lambda(), c.numClasses());

@@ -117,6 +117,9 @@ public final class Crate {
         int gh = (int) images.size(2) / config.patchSize(), gw = (int) images.size(3) / config.patchSize();
         Tensor x = Layers.patchWindows(images, config.patchSize(), config.patchWindow());
         x = Layers.layerNorm(x, p("to_patch_embedding.1.weight"), p("to_patch_embedding.1.bias"), Layers.LN_EPS);
+        if (config.patchCode() > 0) {
+            x = Layers.patchCode(x, p("to_patch_embedding.code.weight"), p("to_patch_embedding.code.bias"));
+        }
         x = Layers.linear(x, p("to_patch_embedding.2.weight"), p("to_patch_embedding.2.bias"));
         x = Layers.layerNorm(x, p("to_patch_embedding.3.weight"), p("to_patch_embedding.3.bias"), Layers.LN_EPS);
         Tensor pos = PositionEmbedding.resize(p("pos_embedding"), config.gridHeight(), config.gridWidth(), gh, gw);

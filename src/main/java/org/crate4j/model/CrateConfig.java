@@ -21,10 +21,15 @@ import org.crate4j.CrateException;
  *                    zero padding (K − P)/2 around the image), so neighbouring tokens overlap by
  *                    K − P pixels. K = P is the reference's patch embedding; 0 reads as P (configs
  *                    written before the window existed).
+ * @param patchCode   N ≥ 0: when positive, each normalised window is first coded against N learned
+ *                    atoms, {@code a = ReLU(W·x + b)} (one ISTA step from zero with a learned
+ *                    threshold per atom: a sparse, overcomplete code of the window), and the token is
+ *                    embedded from that code instead of the pixels. 0 (the reference, and configs
+ *                    written before it existed) embeds the pixels directly.
  */
 public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, int headDim, Pooling pool, double eta, double lambda,
-        double dropout, double embDropout, int patchWindow) {
+        double dropout, double embDropout, int patchWindow, int patchCode) {
 
     public CrateConfig {
         require(imageHeight > 0 && imageWidth > 0, "image size must be positive, got " + imageHeight + "x" + imageWidth);
@@ -37,6 +42,7 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         if (patchWindow == 0) {
             patchWindow = patchSize;
         }
+        require(patchCode >= 0, "patch code size must be 0 (off) or positive, got " + patchCode);
         require(patchWindow >= patchSize && (patchWindow - patchSize) % 2 == 0, "patch window " + patchWindow
                 + " must be the patch size " + patchSize + " plus an even margin (" + patchSize + ", " + (patchSize + 2) + ", "
                 + (patchSize + 4) + ", …)");
@@ -47,7 +53,7 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         require(dim % heads == 0, "heads " + heads + " do not divide the width " + dim
                 + ": choose heads among the divisors of " + dim);
         return new CrateConfig(imageSize, imageSize, patchSize, channels, numClasses, dim, depth, heads,
-                dim / heads, Pooling.CLS, 0.1, 0.1, 0.0, 0.0, patchSize);
+                dim / heads, Pooling.CLS, 0.1, 0.1, 0.0, 0.0, patchSize, 0);
     }
 
     public int gridHeight() { return imageHeight / patchSize; }
@@ -64,28 +70,31 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     public boolean projectsOut() { return !(heads == 1 && headDim == dim); }
 
     public CrateConfig withImageSize(int height, int width) {
-        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow);
+        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode);
     }
     public CrateConfig withClasses(int classes) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode);
     }
     public CrateConfig withChannels(int c) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode);
     }
     public CrateConfig withPool(Pooling p) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode);
     }
     public CrateConfig withSparsity(double newEta, double newLambda) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode);
     }
     public CrateConfig withDropout(double drop, double embDrop) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode);
     }
     public CrateConfig withPatchWindow(int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode);
+    }
+    public CrateConfig withPatchCode(int atoms) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms);
     }
     public CrateConfig withHeads(int h, int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode);
     }
 
     /**
@@ -98,7 +107,11 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         s.put("cls_token", new long[] {1, 1, dim});
         s.put("to_patch_embedding.1.weight", new long[] {patchDim()});
         s.put("to_patch_embedding.1.bias", new long[] {patchDim()});
-        s.put("to_patch_embedding.2.weight", new long[] {dim, patchDim()});
+        if (patchCode > 0) {
+            s.put("to_patch_embedding.code.weight", new long[] {patchCode, patchDim()});
+            s.put("to_patch_embedding.code.bias", new long[] {patchCode});
+        }
+        s.put("to_patch_embedding.2.weight", new long[] {dim, patchCode > 0 ? patchCode : patchDim()});
         s.put("to_patch_embedding.2.bias", new long[] {dim});
         s.put("to_patch_embedding.3.weight", new long[] {dim});
         s.put("to_patch_embedding.3.bias", new long[] {dim});
@@ -136,7 +149,8 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
      */
     public long flopsPerImage() {
         long n = numTokens();
-        long f = 2L * numPatches() * patchDim() * dim;                 // patch embedding
+        long f = patchCode > 0                                          // patch embedding (through the code)
+                ? 2L * numPatches() * patchCode * (patchDim() + dim) : 2L * numPatches() * patchDim() * dim;
         long layer = 2L * n * dim * innerDim()                          // U = x·Wᵀ
                 + 2L * 2 * heads * n * n * headDim                      // U·Uᵀ and A·U
                 + (projectsOut() ? 2L * n * innerDim() * dim : 0)       // output projection

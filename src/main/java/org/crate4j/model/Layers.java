@@ -47,6 +47,15 @@ public final class Layers {
     }
 
     /**
+     * The sparse code of each normalised patch window against N atoms: {@code ReLU(x·Wᵀ + b)},
+     * (B, n, C·K²) → (B, n, N). It is one ISTA step from a zero code, {@code ReLU(η·Dᵀx − ηλ)}, with
+     * ηD learned as W and the threshold ηλ learned per atom as −b.
+     */
+    public static Tensor patchCode(Tensor windows, Tensor atoms, Tensor bias) {
+        return torch.relu(torch.linear(windows, atoms, new TensorOptional(bias)));
+    }
+
+    /**
      * The subspace projections U = x·Wᵀ split into heads: (B, h, n, k). Query, key and value of
      * MSSA are all this one tensor.
      */

@@ -24,4 +24,18 @@ class ArchitectureOptionsTest {
         o.patchWindow = 7;
         assertEquals(7, o.apply(preset, 28).patchWindow(), "--patch-window 7 turns the overlap off");
     }
+
+    @Test
+    void patchCodeFollowsThePresetUnlessGiven() {
+        CrateConfig preset = Presets.get("crate-fmnist");
+        assertEquals(256, preset.patchCode());
+        assertEquals(0, Presets.get("crate-tiny").patchCode(), "the reference presets embed pixels");
+        ArchitectureOptions o = new ArchitectureOptions();
+        o.depth = 4;
+        assertEquals(256, o.apply(preset, 28).patchCode(), "a depth override keeps the preset's code");
+        o.patchCode = 0;
+        assertEquals(0, o.apply(preset, 28).patchCode(), "--patch-code 0 embeds the pixels");
+        o.patchCode = 96;
+        assertEquals(96, o.apply(preset, 28).patchCode());
+    }
 }

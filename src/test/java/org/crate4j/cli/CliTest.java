@@ -54,6 +54,8 @@ class CliTest {
         assertTrue(run("info", "--model", "crate-small").out().contains("13,116,328"));
         assertTrue(run("info", "--model", "crate-base").out().contains("22,796,008"));
         assertTrue(run("info", "--model", "crate-large").out().contains("77,641,192"));
+        String fmnist = run("info", "--model", "crate-fmnist").out();
+        assertTrue(fmnist.contains("367,228") && fmnist.contains("11x11 overlapping windows") && fmnist.contains("coded against 256 atoms"), fmnist);
     }
 
     @Test

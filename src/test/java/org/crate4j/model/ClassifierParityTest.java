@@ -36,7 +36,7 @@ public class ClassifierParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"crate_main_module", "crate_mean_nonsquare", "crate_transposed_views", "crate_fp16", "crate_one_head", "crate_window"})
+    @ValueSource(strings = {"crate_main_module", "crate_mean_nonsquare", "crate_transposed_views", "crate_fp16", "crate_one_head", "crate_window", "crate_code"})
     void matchesPyTorchOnReferenceCheckpoints(String name) {
         Torch.init();
         Safetensors.Contents expected = Safetensors.read(fixture(name + ".expected.safetensors"));
@@ -50,6 +50,8 @@ public class ClassifierParityTest {
         assertEquals(cfg.get("patch").getAsInt(), model.config().patchSize());
         // overlapping windows (crate_window: K = 8 around 4×4 patches) are read off the shapes given the image size
         assertEquals(cfg.has("window") ? cfg.get("window").getAsInt() : cfg.get("patch").getAsInt(), model.config().patchWindow());
+        // the window's sparse code (crate_code: 40 atoms) is read off its tensor
+        assertEquals(cfg.has("code") ? cfg.get("code").getAsInt() : 0, model.config().patchCode());
         assertEquals(cfg.get("classes").getAsInt(), model.config().numClasses());
         Map<String, RawTensor> exp = expected.tensors();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {

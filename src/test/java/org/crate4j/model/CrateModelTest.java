@@ -104,7 +104,7 @@ class CrateModelTest {
     @Test
     void safetensorsRoundTripKeepsConfigAndValuesExactly() {
         Torch.seed(5);
-        CrateConfig c = new CrateConfig(24, 40, 8, 1, 3, 48, 2, 3, 16, Pooling.MEAN, 0.1, 0.2, 0, 0, 12);
+        CrateConfig c = new CrateConfig(24, 40, 8, 1, 3, 48, 2, 3, 16, Pooling.MEAN, 0.1, 0.2, 0, 0, 12, 20);
         Crate m = Crate.create(c);
         Path f = tmp.resolve("m.safetensors");
         CrateWeights.save(m, f, Map.of());
@@ -150,6 +150,34 @@ class CrateModelTest {
         String old = org.crate4j.checkpoint.ConfigJson.toJson(CrateConfig.of(28, 7, 1, 10, 32, 1, 2)).replace(",\"patchWindow\":7", "");
         assertTrue(!old.contains("patchWindow"), old);
         assertEquals(7, org.crate4j.checkpoint.ConfigJson.fromJson(old).patchWindow());
+    }
+
+    @Test
+    void patchCodeIsASparseNonNegativeCodeOfEachWindow() {
+        Torch.seed(3);
+        CrateConfig c = CrateConfig.of(28, 7, 1, 10, 32, 1, 2).withPatchWindow(11).withPatchCode(64);
+        assertEquals(64, c.parameterShapes().get("to_patch_embedding.code.weight")[0]);
+        assertEquals(121, c.parameterShapes().get("to_patch_embedding.code.weight")[1]);
+        assertEquals(64, c.parameterShapes().get("to_patch_embedding.2.weight")[1], "the embedding reads the code, not the pixels");
+        assertEquals(c.withPatchCode(0).flopsPerImage() + 2L * 16 * 64 * (121 + 32) - 2L * 16 * 121 * 32, c.flopsPerImage());
+        Crate m = Crate.create(c);
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Tensor x = torch.randn(3, 16, 121);
+            Tensor code = Layers.patchCode(x, m.parameters().get("to_patch_embedding.code.weight"), m.parameters().get("to_patch_embedding.code.bias"));
+            assertEquals("[3, 16, 64]", java.util.Arrays.toString(Torch.shape(code)));
+            float[] v = Torch.toFloats(code);
+            int zeros = 0;
+            for (float f : v) {
+                assertTrue(f >= 0);
+                zeros += f == 0 ? 1 : 0;
+            }
+            assertTrue(zeros > v.length / 4 && zeros < v.length, "a sparse code: " + zeros + " of " + v.length + " are zero");
+        }
+        assertThrows(CrateException.class, () -> c.withPatchCode(-1));
+        // configs written before the code existed read as 0 (pixels embedded directly)
+        String old = org.crate4j.checkpoint.ConfigJson.toJson(c).replace(",\"patchCode\":64", "");
+        assertTrue(!old.contains("patchCode"), old);
+        assertEquals(0, org.crate4j.checkpoint.ConfigJson.fromJson(old).patchCode());
     }
 
     @Test
