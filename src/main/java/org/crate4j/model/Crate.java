@@ -111,7 +111,7 @@ public final class Crate {
         return out;
     }
 
-    /** Patch embedding (of overlapping windows when the config has K > P), class token, position embedding: (B, 1 + N, d). */
+    /** Patch embedding (of overlapping windows when K > P, through their sparse code when N > 0), class token, position embedding: (B, 1 + N, d). */
     Tensor embed(Tensor images) {
         checkInput(images);
         int gh = (int) images.size(2) / config.patchSize(), gw = (int) images.size(3) / config.patchSize();

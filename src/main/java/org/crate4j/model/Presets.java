@@ -24,7 +24,7 @@ public final class Presets {
         // (three seeds) for 2.7 % more multiply-adds per image (flopsPerImage: 11.41 vs 11.12 MFLOP).
         // Each window is then coded against 256 atoms (a one-step sparse code, ReLU(W·x + b)) before
         // the embedding: a nonlinear view of the local strokes before the first attention layer,
-        // for 16 % more multiply-adds (13.27 MFLOP); see NOTES.md, session 6.
+        // for 13.5 % more multiply-adds (flopsPerImage: 12.96 MFLOP); see NOTES.md, session 6.
         TABLE.put("crate-fmnist", CrateConfig.of(28, 7, 1, 10, 128, 6, 4).withPool(Pooling.MEAN).withPatchWindow(11).withPatchCode(256));
     }
 
