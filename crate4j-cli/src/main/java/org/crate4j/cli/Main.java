@@ -5,13 +5,27 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code crate} command: thin sub-commands over the library. */
-@Command(name = "crate", mixinStandardHelpOptions = true, version = "crate4j 0.1.0",
+@Command(name = "crate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "CRATE white-box transformers on the JVM (libtorch 2.10 via JavaCPP).",
         subcommands = {TrainCommand.class, LaunchCommand.class, FinetuneCommand.class, EvalCommand.class, InfoCommand.class,
                 PredictCommand.class, ConvertCommand.class, BenchCommand.class, LayerwiseCommand.class, AttentionCommand.class,
                 PcaCommand.class, SegmentCommand.class, MakeSyntheticCommand.class, MaePretrainCommand.class, ReconstructCommand.class,
                 LinearProbeCommand.class})
 public final class Main implements Runnable {
+    /** The version Maven wrote into {@code version.properties} at build time, with libtorch's. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"crate4j " + p.getProperty("version", "(unknown version)") + ", libtorch 2.10 (JavaCPP presets 1.5.13)"};
+        }
+    }
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
