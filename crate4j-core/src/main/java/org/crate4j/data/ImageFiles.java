@@ -44,6 +44,14 @@ public final class ImageFiles {
         return toRgb(bi);
     }
 
+    /** An image already in memory as 3-channel RGB (grayscale replicated, alpha dropped), as {@link #readRgb} decodes files. */
+    public static Image fromBufferedImage(BufferedImage bi) {
+        if (bi == null) {
+            throw new CrateException("no image given (null)");
+        }
+        return toRgb(bi);
+    }
+
     static Image toRgb(BufferedImage bi) {
         int h = bi.getHeight(), w = bi.getWidth();
         byte[] px = new byte[h * w * 3];
