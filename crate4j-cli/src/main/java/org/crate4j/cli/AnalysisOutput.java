@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.crate4j.CrateException;
@@ -82,7 +83,7 @@ final class AnalysisOutput {
         if (arrays == null) {
             return;
         }
-        Map<String, String> metadata = new java.util.LinkedHashMap<>(from.metadata());
+        Map<String, String> metadata = new LinkedHashMap<>(from.metadata());
         metadata.putAll(extra);
         Path file = arrays.resolve(from.image().name() + "_" + kind + ".safetensors");
         AnalysisArrays.write(file, values, AnalysisArrays.metadata(kind, result, metadata));

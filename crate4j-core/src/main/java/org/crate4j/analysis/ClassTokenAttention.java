@@ -1,6 +1,7 @@
 package org.crate4j.analysis;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -49,7 +50,7 @@ public record ClassTokenAttention(int layer, int gridHeight, int gridWidth, floa
     public static List<ClassTokenAttention> fromAttention(Tensor attention, int layer, int gridHeight, int gridWidth) {
         int patches = gridHeight * gridWidth;
         if (attention.dim() != 4 || attention.size(2) != patches + 1 || attention.size(3) != patches + 1) {
-            throw new CrateException("attention of shape " + java.util.Arrays.toString(Torch.shape(attention)) + " does not fit a "
+            throw new CrateException("attention of shape " + Arrays.toString(Torch.shape(attention)) + " does not fit a "
                     + gridHeight + "x" + gridWidth + " patch grid plus a class token (B, h, " + (patches + 1) + ", " + (patches + 1) + ")");
         }
         int batch = (int) attention.size(0), heads = (int) attention.size(1), n = patches + 1;
@@ -61,7 +62,7 @@ public record ClassTokenAttention(int layer, int gridHeight, int gridWidth, floa
             for (int j = 0; j < heads; j++) {
                 int row = (b * heads + j) * n;
                 self[j] = rows[row];
-                patchRows[j] = java.util.Arrays.copyOfRange(rows, row + 1, row + n);
+                patchRows[j] = Arrays.copyOfRange(rows, row + 1, row + n);
             }
             out.add(new ClassTokenAttention(layer, gridHeight, gridWidth, self, patchRows));
         }
