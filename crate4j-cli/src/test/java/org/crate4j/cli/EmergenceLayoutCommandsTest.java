@@ -123,6 +123,15 @@ class EmergenceLayoutCommandsTest {
         }
         assertTrue(Files.exists(out.resolve("attention").resolve(baseName(images.get(0)) + "_attention.png")));
 
+        CliTest.Run contradicted = CliTest.run("predict", "--weights", st.toString(), "--heads", "4", images.get(0));
+        assertEquals(2, contradicted.code());
+        assertEquals("crate: " + st + " was saved with 3 heads of width 12, which --heads 4 contradicts: drop --heads",
+                contradicted.err().strip());
+        Path headless = tmp.resolve("headless.safetensors");
+        assertEquals(0, CliTest.run("convert", DEMO, headless.toString(), "--heads", "3", "--no-head").code());
+        assertTrue(CliTest.run("info", "--weights", headless.toString()).out().contains("head: mlp_head LayerNorm + Linear(24 -> 7)"),
+                "--no-head drops both stages and writes a fresh one-stage head for the same classes");
+
         Path twoClasses = CliTest.tinyImageFolder(tmp.resolve("two"));
         Path ft = tmp.resolve("ft");
         CliTest.Run f = CliTest.run("finetune", "--weights", DEMO, "--heads", "3", "--data", twoClasses.toString(), "--epochs", "1",
