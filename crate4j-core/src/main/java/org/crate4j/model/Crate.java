@@ -103,11 +103,16 @@ public final class Crate {
      * nonlinearity between the stages).
      */
     public Tensor forwardHead(Tensor features) {
-        Tensor pooled = config.pool() == Pooling.MEAN ? features.mean(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
-                : features.select(1, 0);
+        Tensor pooled = pooled(features);
         Tensor y = Layers.linear(Layers.layerNorm(pooled, p("mlp_head.0.weight"), p("mlp_head.0.bias"), Layers.LN_EPS),
                 p("mlp_head.1.weight"), p("mlp_head.1.bias"));
         return config.twoStageHead() ? Layers.linear(y, p("head.weight"), p("head.bias")) : y;
+    }
+
+    /** The (B, d) vector the head reads from the last layer's tokens: the class token, or the mean of all tokens. */
+    public Tensor pooled(Tensor features) {
+        return config.pool() == Pooling.MEAN ? features.mean(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
+                : features.select(1, 0);
     }
 
     /** Runs the model and returns every layer's intermediates. */
