@@ -269,7 +269,7 @@ public final class MaeWeights {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> argsOf(Object tree) {
+    static Map<String, Object> argsOf(Object tree) {
         if (tree instanceof Map<?, ?> top) {
             Object args = top.get("args");
             if (args instanceof PickledObject o && o.state() instanceof Map<?, ?> fields) {
