@@ -157,6 +157,33 @@ class AnalysisJsonAndArraysTest {
         assertEquals(0, documents(crate("attention", "--json", IMAGE)).get(0).get("layer").getAsInt(), "default: the penultimate of 2");
     }
 
+    /**
+     * The emergence demo's layout ({'model': …}, two-stage head, 3 heads of width 12 on width 24):
+     * the command prints PyTorch's class-token attention of its own image at every layer.
+     */
+    @Test
+    void attentionJsonOnTheDemoLayoutIsPyTorchs() {
+        Path image = ClassifierParityTest.fixture("analysis_demo.png");
+        String demo = ClassifierParityTest.fixture("crate_demo.pth").toString();
+        Safetensors.Contents expected = Safetensors.read(ClassifierParityTest.fixture("analysis_demo.expected.safetensors"));
+        for (int layer = 0; layer < 2; layer++) {
+            JsonObject d = documents(CliTest.run("attention", "--weights", demo, "--heads", "3", "--json", "--layer",
+                    String.valueOf(layer), image.toString())).get(0);
+            assertGrid(d, 3, 3);
+            JsonArray heads = d.getAsJsonArray("attention");
+            assertEquals(3, heads.size());
+            float[] a = expected.tensors().get("layer" + layer + ".attention").toFloats(); // (1, 3, 10, 10)
+            for (int j = 0; j < 3; j++) {
+                float[] row = floats(heads.get(j));
+                assertEquals(9, row.length);
+                assertEquals(a[j * 100], floats(d.get("classToken"))[j], 1e-4);
+                for (int q = 0; q < 9; q++) {
+                    assertEquals(a[j * 100 + 1 + q], row[q], 1e-4, "layer " + layer + " head " + j + " patch " + q);
+                }
+            }
+        }
+    }
+
     /** Several images of other sizes at --size 32 (an 8×8 grid): one line each, and arrays files holding the same numbers. */
     @Test
     void attentionPrintsOneLinePerImageAndSavesTheSameArrays() throws Exception {

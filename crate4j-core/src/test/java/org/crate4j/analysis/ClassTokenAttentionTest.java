@@ -37,7 +37,7 @@ class ClassTokenAttentionTest {
 
     /** Non-square grids (3×5, 3×4), one head, overlapping windows: every layer, every image, every head. */
     @ParameterizedTest
-    @ValueSource(strings = {"crate_main_module", "crate_mean_nonsquare", "crate_one_head", "crate_window"})
+    @ValueSource(strings = {"crate_main_module", "crate_mean_nonsquare", "crate_one_head", "crate_window", "crate_demo", "crate_features"})
     void equalsPyTorchsAttentionOnTheParityFixtures(String name) {
         Torch.init();
         Safetensors.Contents expected = Safetensors.read(ClassifierParityTest.fixture(name + ".expected.safetensors"));
