@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.crate4j.CrateException;
+import org.crate4j.io.Inputs;
 
 /**
  * Reads torch.save files safely. Python's loader runs whatever the pickle names; this reader only
@@ -34,9 +35,7 @@ public final class TorchCheckpoint {
     /** As {@link #read(Path)}; {@link Policy#STRICT} refuses any global outside the whitelist. */
     public static Object read(Path file, Policy policy) {
         String where = "checkpoint " + file.getFileName();
-        if (!Files.isRegularFile(file)) {
-            throw new CrateException(where + " does not exist or is not a file (" + file.toAbsolutePath() + "); check the path");
-        }
+        Inputs.requireFile(file, "checkpoint");
         byte[] magic;
         try (InputStream in = Files.newInputStream(file)) {
             magic = in.readNBytes(4);

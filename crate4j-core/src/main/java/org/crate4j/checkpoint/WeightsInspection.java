@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.crate4j.CrateException;
+import org.crate4j.io.Inputs;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
 import org.crate4j.model.CrateConfig;
@@ -42,9 +43,7 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
 
     /** Inspects {@code path}; {@code preset} and {@code heads} (0: none) are read as the loaders read them. */
     public static WeightsInspection of(Path path, String preset, int heads) {
-        if (!Files.isRegularFile(path)) {
-            throw new CrateException("weights file " + path + " does not exist");
-        }
+        Inputs.requireFile(path, "weights file");
         String container = container(path);
         LinkedHashMap<String, RawTensor> tensors;
         Map<String, String> metadata = Map.of();

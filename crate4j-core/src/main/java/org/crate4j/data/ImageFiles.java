@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import org.crate4j.CrateException;
+import org.crate4j.io.Inputs;
 
 /** Decoding and encoding of image files with javax.imageio. */
 public final class ImageFiles {
@@ -55,15 +56,7 @@ public final class ImageFiles {
     }
 
     private static byte[] readBytes(Path file) {
-        if (Files.isDirectory(file)) {
-            throw new CrateException("image " + file + " is a directory, not an image file");
-        }
-        if (!Files.exists(file)) {
-            throw new CrateException("image " + file + " does not exist");
-        }
-        if (!Files.isReadable(file)) {
-            throw new CrateException("image " + file + " cannot be read (permission denied)");
-        }
+        Inputs.requireFile(file, "image");
         try {
             return Files.readAllBytes(file);
         } catch (IOException e) {
