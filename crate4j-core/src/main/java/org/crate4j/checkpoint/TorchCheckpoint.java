@@ -71,7 +71,8 @@ public final class TorchCheckpoint {
         return stateDictOf(read(file, policy), "checkpoint " + file.getFileName());
     }
 
-    static LinkedHashMap<String, RawTensor> stateDictOf(Object root, String where) {
+    /** The state dict inside an already-read object tree (see {@link #readStateDict(Path)}). */
+    public static LinkedHashMap<String, RawTensor> stateDictOf(Object root, String where) {
         if (!(root instanceof Map<?, ?> top)) {
             throw new CrateException(where + " holds " + TorchGlobals.describe(root) + " rather than a dict; "
                     + "save model.state_dict() instead of the model object");
