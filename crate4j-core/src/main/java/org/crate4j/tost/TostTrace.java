@@ -15,6 +15,18 @@ import org.bytedeco.pytorch.Tensor;
  */
 public record TostTrace(Tensor embedded, List<Block> blocks, List<ClassAttention> classAttention, Tensor features, Tensor logits) {
 
+    /** Π of every TSSA block, (B, h, N) each: per head, how strongly each patch token belongs to it. */
+    public List<Tensor> memberships() {
+        return blocks.stream().map(Block::pi).toList();
+    }
+
+    /** Every block's output in order: the TSSA blocks' (B, N, d), then the class-attention blocks' (B, 1 + N, d). */
+    public List<Tensor> outputs() {
+        List<Tensor> out = new java.util.ArrayList<>(blocks.stream().map(Block::output).toList());
+        classAttention.forEach(c -> out.add(c.output()));
+        return out;
+    }
+
     /**
      * One TSSA block: {@code compressed = input + γ₁ ⊙ TSSA(LN₁(input))},
      * {@code output = compressed + γ₂ ⊙ MLP(LN₂(compressed))}.

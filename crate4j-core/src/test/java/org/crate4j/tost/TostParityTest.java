@@ -34,6 +34,8 @@ public class TostParityTest {
             Tensor images = Fixtures.tensor(exp.tensors(), "images");
             TostTrace trace = model.trace(images);
             assertTraceMatches(name, exp.tensors(), trace, model.config());
+            assertEquals(model.config().depth(), trace.memberships().size());
+            assertEquals(model.config().depth() + model.config().classAttentionLayers(), trace.outputs().size());
             Fixtures.assertClose(name + " logits (forward)", exp.tensors().get("logits"), model.forward(images));
         }
     }
@@ -42,8 +44,10 @@ public class TostParityTest {
     void fullTrainingCheckpointLoadsTheModelNotTheEma() {
         // tost_p16_full holds 'model' and a 'model_ema' whose floats are 0.01 higher: the parity above
         // holds only if 'model' was read; here the configuration read off args.model is checked too
-        Tost model = TostWeights.load(Fixtures.path("tost_p16_full.pth"), TostWeights.Options.defaults());
-        assertEquals(1.0, model.config().layerScale(), "args.model names tost_cab_tiny_12_p16, whose η is 1");
+        TostWeights.Source src = TostWeights.read(Fixtures.path("tost_p16_full.pth"));
+        assertEquals("tost_cab_tiny_12_p16", src.args().get("model"), "argparse.Namespace read as inert fields");
+        Tost model = TostWeights.load(src, TostWeights.Options.defaults());
+        assertEquals(224, model.config().imageHeight(), "what shapes cannot tell comes from the preset args.model names");
         assertTrue(model.config().tokensNorm());
     }
 
