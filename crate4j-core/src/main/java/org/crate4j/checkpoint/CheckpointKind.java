@@ -26,7 +26,7 @@ public enum CheckpointKind {
         this.fix = fix;
     }
 
-    /** "a CRATE classifier", "a CRATE-MAE", "an unknown": for messages. */
+    /** "a CRATE classifier", "a CRATE-MAE", "a ToST", "an unknown": for messages. */
     public String label() {
         return label;
     }
