@@ -17,8 +17,8 @@ public interface Initializer {
     }
 
     /**
-     * timm's {@code trunc_normal_(std, a = −2, b = 2)}: N(0, std²) cut at ±2 in absolute value. For
-     * the std of 0.02 it is used with the cut is 100σ away, so clamping equals resampling.
+     * timm's {@code trunc_normal_(std, a = −2, b = 2)}: N(0, std²) cut at ±2 in absolute value. At
+     * the std of 0.02 the models use, the cut lies 100σ out, so clamping equals resampling.
      */
     static Initializer truncatedNormal(double std) {
         return shape -> torch.empty(shape).normal_(0, std, new GeneratorOptional())

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -95,11 +96,13 @@ public final class TostWeights {
         Map<String, long[]> found = new LinkedHashMap<>();
         tensors.forEach((k, v) -> found.put(k, v.shape()));
         StateDictCheck.requireExact(src.file().path().toString(), expected, found, hint(config));
+        Torch.init();
         Map<String, Tensor> values = new LinkedHashMap<>();
-        Tost fresh = opt.noHead() ? Tost.create(config) : null;
-        for (ParameterSpec s : config.parameterSpecs()) {
-            RawTensor raw = tensors.get(s.name());
-            values.put(s.name(), raw == null ? fresh.stateDict().get(s.name()) : toTensor(s, raw));
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (ParameterSpec s : config.parameterSpecs()) {
+                RawTensor raw = tensors.get(s.name());
+                values.put(s.name(), raw == null ? s.init().create(s.shape()) : toTensor(s, raw)); // a new head starts fresh
+            }
         }
         return Tost.fromTensors(config, values);
     }
