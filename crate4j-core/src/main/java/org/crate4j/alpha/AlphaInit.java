@@ -33,6 +33,7 @@ public final class AlphaInit {
             case NORM_SHIFT -> WeightInit.zeros(shape);
             case EMBEDDING, TOKEN -> WeightInit.standardNormal(shape);
             case DICTIONARY -> WeightInit.uniform(shape, Math.sqrt(6.0 / s.fanIn()));
+            case NORM, TEMPERATURE, LAYER_SCALE, STATISTIC -> throw new IllegalArgumentException("CRATE-α has no parameter of kind " + s);
         };
     }
 }

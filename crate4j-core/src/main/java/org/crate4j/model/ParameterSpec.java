@@ -9,14 +9,30 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * One parameter a model family declares: its reference state-dict key, shape and kind, and the
- * fan-in its initialisation scales by (for a bias, that of the weight it belongs to). A family
- * lists its specs once; shapes, counts, initialisation and weight decay are read off that list.
+ * One parameter a model family declares: its reference state-dict key, shape and kind, the fan-in
+ * its initialisation scales by (for a bias, that of the weight it belongs to), and optionally its
+ * own initialiser. A family lists its specs once, in the reference's order; shapes, counts,
+ * loading, initialisation and weight decay are read off that list.
  */
-public record ParameterSpec(String name, long[] shape, ParameterKind kind, long fanIn) {
+public record ParameterSpec(String name, long[] shape, ParameterKind kind, long fanIn, Initializer init) {
 
     public ParameterSpec {
         shape = shape.clone();
+    }
+
+    /** A spec whose family initialises it from the kind and fan-in. */
+    public ParameterSpec(String name, long[] shape, ParameterKind kind, long fanIn) {
+        this(name, shape, kind, fanIn, null);
+    }
+
+    /** A spec that carries its own initialiser (fan-in: the last size). */
+    public ParameterSpec(String name, long[] shape, ParameterKind kind, Initializer init) {
+        this(name, shape, kind, shape.length == 0 ? 1 : shape[shape.length - 1], init);
+    }
+
+    /** The same tensor under {@code prefix + name} (a block's specs placed inside a model). */
+    public ParameterSpec under(String prefix) {
+        return new ParameterSpec(prefix + name, shape, kind, fanIn, init);
     }
 
     /** A Linear weight (out, in); fan-in is {@code in}. */

@@ -35,7 +35,7 @@ public final class VitInit {
             case CONV_WEIGHT, CONV_BIAS -> WeightInit.uniform(shape, 1.0 / Math.sqrt(s.fanIn()));
             case NORM_SCALE -> WeightInit.ones(shape);
             case TOKEN -> WeightInit.normal(shape, CLASS_TOKEN_STD);
-            case DICTIONARY -> throw new IllegalArgumentException("ViT has no dictionaries: " + s);
+            case DICTIONARY, NORM, TEMPERATURE, LAYER_SCALE, STATISTIC -> throw new IllegalArgumentException("ViT has no parameter of kind " + s);
         };
     }
 }
