@@ -32,9 +32,9 @@ public record Masking(Tensor mask, Tensor idsKeep, Tensor idsRestore) {
     /**
      * Uniform noise (count, patches) for images {@code first … first+count−1} of a fixed list:
      * each row is a function of (seed, image index) alone, so an image is masked the same way
-     * whatever batch it comes in (held-out losses, reconstructions).
+     * whatever batch it comes in (held-out losses, reconstructions). On {@code device} (the model's).
      */
-    public static Tensor seededNoise(long seed, int first, int count, int patches) {
+    public static Tensor seededNoise(long seed, int first, int count, int patches, org.crate4j.engine.Device device) {
         float[] noise = new float[count * patches];
         for (int i = 0; i < count; i++) {
             java.util.SplittableRandom r = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + first + i);
@@ -42,7 +42,7 @@ public record Masking(Tensor mask, Tensor idsKeep, Tensor idsRestore) {
                 noise[i * patches + j] = (float) r.nextDouble();
             }
         }
-        return org.crate4j.engine.Torch.fromFloats(noise, count, patches);
+        return org.crate4j.engine.Torch.floats(device, noise, count, patches);
     }
 
     /** (B, N, 1) booleans, true where the patch was replaced by the mask token. */
