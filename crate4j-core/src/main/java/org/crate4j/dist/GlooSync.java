@@ -68,6 +68,7 @@ public final class GlooSync implements GradientSync {
 
     /** Joins the job described by {@code env}: rendezvous, backend, heartbeat. */
     public static GlooSync connect(DistEnv env, Device device) {
+        LauncherWatch.startIfLaunched(env.rank());
         Torch.init();
         device.require();
         Store store;

@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.MaeWeights;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Dataset;
@@ -276,7 +277,7 @@ public final class MaePretrainer {
             loaded.stateDict().forEach((k, v) -> model.stateDict().get(k).copy_(v));
         }
         TrainCheckpoint.restoreOptimizer(file, optimizer, s);
-        scaler.restore(org.crate4j.checkpoint.WeightsFile.read(file).metadata());
+        scaler.restore(WeightsFile.read(file).metadata());
         log.printf("resuming %s at epoch %d, batch %d (step %d of %d)%n", file, s.epoch() + 1, s.batchInEpoch(), s.globalStep(),
                 s.totalSteps());
         return s;
