@@ -3,6 +3,7 @@ package org.crate4j.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintStream;
@@ -12,6 +13,7 @@ import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.crate4j.CrateException;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.data.InMemoryDataset;
 import org.crate4j.data.Transform;
@@ -116,6 +118,14 @@ class LossScalerTest {
         for (String name : TINY.parameterShapes().keySet()) {
             assertArrayEquals(Torch.toFloats(full.parameters().get(name)), Torch.toFloats(resumed.parameters().get(name)), 0f, name);
         }
+    }
+
+    @Test
+    void fp16RefusesSamInOneLine() {
+        TrainOptions o = ResumeTest.options(tmp.resolve("sam"), false).with(b -> { b.sam = 0.05; return b; });
+        CrateException e = assertThrows(CrateException.class, () -> new Trainer(Crate.create(TINY), o, Precision.FP16,
+                GradientSync.none(), Map.of(), System.out));
+        assertTrue(e.getMessage().startsWith("--sam with --precision fp16 is not supported"), e.getMessage());
     }
 
     private static Trainer fp16Trainer(Crate m, Path out, boolean resume) {
