@@ -40,6 +40,11 @@ public interface TracedEncoder {
     /** An encoder given by its trace function, its sizes and its device (the trace function gets images there). */
     record Traced(Function<Tensor, List<LayerTrace>> tracer, int patchSize, int depth, int channels,
             int imageHeight, int imageWidth, Device device) implements TracedEncoder {
+        /** A trace function of a model on the CPU. */
+        public Traced(Function<Tensor, List<LayerTrace>> tracer, int patchSize, int depth, int channels, int imageHeight, int imageWidth) {
+            this(tracer, patchSize, depth, channels, imageHeight, imageWidth, Device.CPU);
+        }
+
         @Override public List<LayerTrace> trace(Tensor images) { return tracer.apply(Torch.onDevice(images, device)); }
     }
 
