@@ -11,6 +11,7 @@ import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.WeightsFile;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.LoadOptions;
 import org.crate4j.model.ParameterSpec;
@@ -30,6 +31,11 @@ public final class AlphaWeights {
         return load(WeightsFile.read(path), opt);
     }
 
+    /** The model on {@code device}: read to host memory, then moved. */
+    public static CrateAlpha load(Path path, LoadOptions opt, Device device) {
+        return load(WeightsFile.read(path), opt).to(device);
+    }
+
     /** Builds the model from an already-read file; with {@code noHead} the head is freshly initialised. */
     public static CrateAlpha load(WeightsFile file, LoadOptions opt) {
         AlphaConfig config = configFor(file, opt);
@@ -46,7 +52,7 @@ public final class AlphaWeights {
         try (NoGradGuard g = new NoGradGuard()) {
             for (ParameterSpec s : config.parameterSpecs()) {
                 RawTensor raw = tensors.get(s.name());
-                values.put(s.name(), raw == null ? AlphaInit.draw(s) : Torch.fromFloats(raw.toFloats(), raw.shape()));
+                values.put(s.name(), raw == null ? AlphaInit.draw(s) : Torch.floats(Device.CPU, raw.toFloats(), raw.shape()));
             }
         }
         return CrateAlpha.fromTensors(config, values);

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.ConvStem;
@@ -28,16 +29,23 @@ public final class CrateAlpha {
     private final AlphaConfig config;
     private final Parameters params;
     private boolean training;
+    private Device device;
 
-    private CrateAlpha(AlphaConfig config, Parameters params) {
+    private CrateAlpha(AlphaConfig config, Parameters params, Device device) {
         this.config = config;
         this.params = params;
+        this.device = device;
     }
 
     /** A new model with the reference's initialisation ({@link AlphaInit}), drawn from libtorch's RNG. */
     public static CrateAlpha create(AlphaConfig config) {
         Torch.init();
-        return new CrateAlpha(config, AlphaInit.reference(config.parameterSpecs()));
+        return new CrateAlpha(config, AlphaInit.reference(config.parameterSpecs()), Device.CPU);
+    }
+
+    /** A new model on {@code device}: drawn on the CPU, as {@link #create(AlphaConfig)}, then moved. */
+    public static CrateAlpha create(AlphaConfig config, Device device) {
+        return create(config).to(device);
     }
 
     /** A model around given tensors, one per spec of the config (already checked against its shapes). */
@@ -50,11 +58,24 @@ public final class CrateAlpha {
             }
             own.put(s.name(), t.detach().requires_grad_(true));
         }
-        return new CrateAlpha(config, Parameters.of(own));
+        Device device = own.isEmpty() ? Device.CPU : Device.of(own.values().iterator().next());
+        return new CrateAlpha(config, Parameters.of(own), device);
     }
 
     public AlphaConfig config() { return config; }
     public Parameters parameters() { return params; }
+    /** Where the parameters live; callers put inputs there. */
+    public Device device() { return device; }
+
+    /** Moves the parameters to {@code target} in place (before an optimizer is made for them). */
+    public CrateAlpha to(Device target) {
+        if (!target.equals(device)) {
+            params.moveTo(target);
+            device = target;
+        }
+        return this;
+    }
+
     /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */
     public List<ParameterSpec> specs() { return config.parameterSpecs(); }
     public boolean isTraining() { return training; }

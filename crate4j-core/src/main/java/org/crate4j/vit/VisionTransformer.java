@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.ConvStem;
@@ -29,16 +30,23 @@ public final class VisionTransformer {
     private final VitConfig config;
     private final Parameters params;
     private boolean training;
+    private Device device;
 
-    private VisionTransformer(VitConfig config, Parameters params) {
+    private VisionTransformer(VitConfig config, Parameters params, Device device) {
         this.config = config;
         this.params = params;
+        this.device = device;
     }
 
     /** A new model with timm's default initialisation ({@link VitInit}), drawn from libtorch's RNG. */
     public static VisionTransformer create(VitConfig config) {
         Torch.init();
-        return new VisionTransformer(config, VitInit.reference(config.parameterSpecs()));
+        return new VisionTransformer(config, VitInit.reference(config.parameterSpecs()), Device.CPU);
+    }
+
+    /** A new model on {@code device}: drawn on the CPU, as {@link #create(VitConfig)}, then moved. */
+    public static VisionTransformer create(VitConfig config, Device device) {
+        return create(config).to(device);
     }
 
     /** A model around given tensors, one per spec of the config (already checked against its shapes). */
@@ -51,11 +59,24 @@ public final class VisionTransformer {
             }
             own.put(s.name(), t.detach().requires_grad_(true));
         }
-        return new VisionTransformer(config, Parameters.of(own));
+        Device device = own.isEmpty() ? Device.CPU : Device.of(own.values().iterator().next());
+        return new VisionTransformer(config, Parameters.of(own), device);
     }
 
     public VitConfig config() { return config; }
     public Parameters parameters() { return params; }
+    /** Where the parameters live; callers put inputs there. */
+    public Device device() { return device; }
+
+    /** Moves the parameters to {@code target} in place (before an optimizer is made for them). */
+    public VisionTransformer to(Device target) {
+        if (!target.equals(device)) {
+            params.moveTo(target);
+            device = target;
+        }
+        return this;
+    }
+
     /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */
     public List<ParameterSpec> specs() { return config.parameterSpecs(); }
     public boolean isTraining() { return training; }

@@ -97,7 +97,7 @@ class CrateAlphaTest {
     void layerwiseMeasuresTheSparsityOfTheOdlCode() {
         Torch.seed(8);
         CrateAlpha m = CrateAlpha.create(SMALL);
-        TracedEncoder encoder = new TracedEncoder.Traced(m::layerTraces, 4, 2, 3, 16, 16);
+        TracedEncoder encoder = new TracedEncoder.Traced(m::layerTraces, 4, 2, 3, 16, 16, m.device());
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Tensor images = torch.rand(2, 3, 16, 16);
             List<AlphaLayerTrace> trace = m.trace(images);
