@@ -4,16 +4,20 @@ import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
 
-/** How a new tensor of a given shape is filled, drawn from libtorch's global RNG. */
+/**
+ * How a new tensor of a given shape is filled, drawn from libtorch's global CPU RNG (so one seed
+ * gives the same model on every device; the model moves it afterwards).
+ */
 @FunctionalInterface
 public interface Initializer {
     Tensor create(long[] shape);
 
     static Initializer constant(double value) {
-        return shape -> torch.full(shape, new Scalar(value));
+        return shape -> Torch.ones(Device.CPU, shape).mul_(new Scalar(value));
     }
 
     /**
@@ -21,13 +25,13 @@ public interface Initializer {
      * the std of 0.02 the models use, the cut lies 100σ out, so clamping equals resampling.
      */
     static Initializer truncatedNormal(double std) {
-        return shape -> torch.empty(shape).normal_(0, std, new GeneratorOptional())
+        return shape -> Torch.empty(Device.CPU, shape).normal_(0, std, new GeneratorOptional())
                 .clamp_(new ScalarOptional(new Scalar(-2.0)), new ScalarOptional(new Scalar(2.0)));
     }
 
     /** U(−bound, bound). */
     static Initializer uniform(double bound) {
-        return shape -> torch.empty(shape).uniform_(-bound, bound, new GeneratorOptional());
+        return shape -> Torch.empty(Device.CPU, shape).uniform_(-bound, bound, new GeneratorOptional());
     }
 
     /**
@@ -40,6 +44,6 @@ public interface Initializer {
 
     /** An int64 zero: BatchNorm's {@code num_batches_tracked}. */
     static Initializer counter() {
-        return shape -> torch.zeros(shape, new TensorOptions(torch.ScalarType.Long));
+        return shape -> Torch.zeros(Device.CPU, shape).to(torch.ScalarType.Long);
     }
 }

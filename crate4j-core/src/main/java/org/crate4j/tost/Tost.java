@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
 import org.crate4j.engine.Scopes;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Layers;
 import org.crate4j.model.ParameterKind;
@@ -173,7 +174,7 @@ public final class Tost {
         if (config.positions()) {
             Tensor w = params.get(TostLayout.POS_PROJECTION + "weight");
             // the 1×1 convolution of the (64, hp, wp) feature map is a linear map of each token's 64 features
-            Tensor features = TostLayers.fourierFeatures(hp, wp).to(w.device(), w.scalar_type());
+            Tensor features = TostLayers.fourierFeatures(hp, wp, Device.of(w)).to(w.scalar_type());
             x = x.add(Layers.linear(features, w.view(w.size(0), w.size(1)), params.get(TostLayout.POS_PROJECTION + "bias")));
         }
         return TostLayers.dropout(x, config.dropout(), training);

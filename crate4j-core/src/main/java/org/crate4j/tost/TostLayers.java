@@ -2,8 +2,8 @@ package org.crate4j.tost;
 
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Layers;
 import org.crate4j.model.Parameters;
@@ -40,7 +40,7 @@ final class TostLayers {
         }
         double keep = 1 - rate;
         // ⌊keep + U[0, 1)⌋ is 1 with probability keep
-        Tensor mask = torch.rand(new long[] {branch.size(0), 1, 1}, new TensorOptions(branch.device()))
+        Tensor mask = Torch.rand(Device.of(branch), branch.size(0), 1, 1)
                 .add_(new Scalar(keep)).floor_();
         return branch.mul(mask.div_(new Scalar(keep)));
     }
@@ -51,7 +51,7 @@ final class TostLayers {
      * column index x likewise, features [sin(y/T₀), cos(y/T₀), sin(y/T₁), cos(y/T₁), …] then the
      * same of x, with T_j = 10000^(2⌊j/2⌋/32) for j = 0..31.
      */
-    static Tensor fourierFeatures(int hp, int wp) {
+    static Tensor fourierFeatures(int hp, int wp, Device device) {
         int half = TostConfig.POS_HIDDEN;
         float[] f = new float[hp * wp * 2 * half];
         for (int i = 0; i < hp; i++) {
@@ -61,7 +61,7 @@ final class TostLayers {
                 fill(f, row + half, (float) ((j + 1) / (wp + 1e-6) * 2 * Math.PI));
             }
         }
-        return Torch.fromFloats(f, hp * wp, 2L * half);
+        return Torch.floats(device, f, hp * wp, 2L * half);
     }
 
     private static void fill(float[] f, int at, float position) {

@@ -10,7 +10,6 @@ import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
@@ -21,6 +20,7 @@ import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.TorchCheckpoint;
 import org.crate4j.checkpoint.WeightsFile;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.ParameterSpec;
 
@@ -169,12 +169,12 @@ public final class TostWeights {
     /** A tensor as the spec wants it: BatchNorm's batch count as an int64 scalar, the rest as fp32. */
     static Tensor toTensor(ParameterSpec spec, RawTensor raw) {
         if (!spec.name().endsWith(BATCH_COUNT)) {
-            return Torch.fromFloats(raw.toFloats(), raw.shape());
+            return Torch.floats(Device.CPU, raw.toFloats(), raw.shape());
         }
         ByteBuffer buf = ByteBuffer.wrap(raw.data()).order(ByteOrder.LITTLE_ENDIAN);
         long count = raw.dtype() == DType.I64 ? buf.getLong(0) : raw.dtype() == DType.I32 ? buf.getInt(0)
                 : Math.round(raw.toFloats()[0]);
-        return torch.full(raw.shape(), new Scalar(count), new TensorOptions(torch.ScalarType.Long));
+        return Torch.zeros(Device.CPU, raw.shape()).to(torch.ScalarType.Long).add_(new Scalar(count));
     }
 
     static RawTensor toRaw(Tensor t) {
