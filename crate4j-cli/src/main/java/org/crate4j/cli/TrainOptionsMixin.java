@@ -19,6 +19,10 @@ final class TrainOptionsMixin {
     @Option(names = "--batch", description = "per-process batch size (default: the recipe's batch split over the processes; "
             + "with --batch the recipe's learning rates scale with the global batch)")
     Integer batch;
+    @Option(names = "--accum-steps", description = "gradient accumulation: micro-batches of --batch per optimizer step, "
+            + "so a step averages over batch x accum-steps x processes images (e.g. a recipe's batch 512 as --batch 64 --accum-steps 8); "
+            + "default 1")
+    Integer accumSteps;
     @Option(names = "--optimizer", description = "adamw or lion")
     String optimizer;
     @Option(names = "--lr", description = "peak learning rate, for the global batch (per-process batch × processes)")
@@ -48,6 +52,13 @@ final class TrainOptionsMixin {
     @Option(names = "--sam", description = "sharpness-aware minimisation radius rho (0: off); doubles the cost of a step")
     Double sam;
 
+    /** Refuses bad flags that need nothing else to be judged, before a command opens data or starts processes. */
+    void check() {
+        if (accumSteps != null) {
+            TrainOptions.requireAccumSteps(accumSteps);
+        }
+    }
+
     /** The recipe with the flags applied, for {@code world} processes (see {@link TrainOptions#forWorld}). */
     TrainOptions apply(TrainOptions base, String command, int world) {
         return flags(base, command).forWorld(base, world, batch != null, lr != null, minLr != null);
@@ -57,6 +68,7 @@ final class TrainOptionsMixin {
         return base.with(b -> {
             if (epochs != null) b.epochs = epochs;
             if (batch != null) b.batch = batch;
+            if (accumSteps != null) b.accumSteps = accumSteps;
             if (optimizer != null) b.optimizer = optimizer;
             if (lr != null) b.lr = lr;
             if (minLr != null) b.minLr = minLr;

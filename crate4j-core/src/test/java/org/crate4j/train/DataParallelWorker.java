@@ -1,6 +1,5 @@
 package org.crate4j.train;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,7 @@ import org.crate4j.model.CrateConfig;
 /**
  * One process of the data-parallel tests: trains the toy model of {@link ResumeTest} with the rank
  * and world from the environment. Arguments: out dir, per-process batch, epochs, stop after step (0: never),
- * resume (true/false).
+ * resume (true/false), and optionally accumulation steps (default 1).
  */
 public final class DataParallelWorker {
     static final CrateConfig CONFIG = CrateConfig.of(8, 4, 1, 2, 16, 2, 2);
@@ -29,10 +28,11 @@ public final class DataParallelWorker {
 
     private DataParallelWorker() {}
 
-    static TrainOptions options(Path out, int batch, int epochs, boolean resume) {
+    static TrainOptions options(Path out, int batch, int accumSteps, int epochs, boolean resume) {
         return TrainOptions.fashionMnistDefaults(out).with(b -> {
             b.epochs = epochs;
             b.batch = batch;
+            b.accumSteps = accumSteps;
             b.timeBudgetMin = 0;
             b.warmupEpochs = 1;
             b.lr = 3e-3;
@@ -44,11 +44,12 @@ public final class DataParallelWorker {
     }
 
     /** Trains as one process of {@code sync}'s job; returns the trainer's summary. */
-    static Trainer.Summary train(GradientSync sync, Path out, int batch, int epochs, long stopAfter, boolean resume, PrintStream log) {
+    static Trainer.Summary train(GradientSync sync, Path out, int batch, int accumSteps, int epochs, long stopAfter, boolean resume) {
         InMemoryDataset train = ResumeTest.toyData(64, 1), val = ResumeTest.toyData(16, 2);
         Torch.seed(11 + sync.rank()); // different on each rank: the broadcast from rank 0 must make them equal
         Crate model = Crate.create(CONFIG);
-        Trainer t = new Trainer(model, options(out, batch, epochs, resume), Precision.FP32, Device.CPU, sync, Map.of(), log);
+        Trainer t = new Trainer(model, options(out, batch, accumSteps, epochs, resume), Precision.FP32, Device.CPU, sync, Map.of(),
+                List.of(new MetricsFiles()));
         if (stopAfter > 0) {
             t.stopAfterStep(stopAfter);
         }
@@ -73,9 +74,10 @@ public final class DataParallelWorker {
         int batch = Integer.parseInt(args[1]), epochs = Integer.parseInt(args[2]);
         long stopAfter = Long.parseLong(args[3]);
         boolean resume = Boolean.parseBoolean(args[4]);
+        int accumSteps = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         try {
             DataParallel.run(DistEnv.fromEnvironment(), Device.CPU, System.out,
-                    sync -> train(sync, out, batch, epochs, stopAfter, resume, System.out));
+                    sync -> train(sync, out, batch, accumSteps, epochs, stopAfter, resume));
         } catch (CrateException e) {
             System.err.println("crate: " + e.getMessage());
             System.exit(2);
