@@ -3,8 +3,11 @@ package org.crate4j.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.crate4j.analysis.AnalysisArrays;
 import org.crate4j.analysis.AttentionMaps;
+import org.crate4j.analysis.ClassTokenAttention;
 import org.crate4j.analysis.HeadMaps;
 import org.crate4j.analysis.TracedEncoder;
 import org.crate4j.viz.AtomicWrite;
@@ -17,8 +20,12 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "attention", mixinStandardHelpOptions = true,
         description = {"Class-token attention maps of every head at one layer, overlaid on each image (the segmentation paper's figure).",
-                "Writes OUT/<image>_attention.png: the image, one tile per head and their mean, each scaled to its own maximum."})
+                "Writes OUT/<image>_attention.png: the image, one tile per head and their mean, each scaled to its own maximum.",
+                "--json prints instead, per image, the attention of every head to every patch (heads x patches, row-major) "
+                        + "and to the class token itself; --save-arrays saves attention (heads, rows, cols) and class_token (heads)."})
 final class AttentionCommand implements Callable<Integer> {
+    static final String PICTURES = "out/attention";
+
     @Mixin
     ModelOptions weights;
 
@@ -31,34 +38,48 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--size", description = "resize images to SIZE x SIZE, a multiple of the patch (default: the model's input size)")
     Integer size;
 
-    @Option(names = "--out", defaultValue = "out/attention", description = "output folder (default: ${DEFAULT-VALUE})")
+    @Option(names = "--out", description = "folder for the pictures (default: " + PICTURES + ")")
     Path out;
+
+    @Mixin
+    AnalysisOutput output;
 
     @Mixin
     RuntimeOptions runtime;
 
     @Override
     public Integer call() {
+        output.check(out, images);
         TracedEncoder encoder = weights.encoder(runtime);
         int l = encoder.checkLayer(layer == null ? AttentionMaps.penultimate(encoder.depth()) : layer);
         int s = InputImage.size(size, encoder.imageHeight(), encoder.patchSize());
         var norm = weights.normalization(encoder.channels());
         for (Path p : images) {
             InputImage img = InputImage.load(p, s, encoder.channels(), norm);
-            HeadMaps maps = AttentionMaps.compute(encoder, img.input(), l).get(0).pixels();
-            List<TileGrid.Tile> tiles = new ArrayList<>();
-            tiles.add(new TileGrid.Tile("image", Overlays.image(img.display())));
-            for (int j = 0; j < maps.heads(); j++) {
-                tiles.add(new TileGrid.Tile("head " + j, Overlays.heatmap(img.display(), scaledToMax(maps.head(j)), 0.6)));
+            ClassTokenAttention a = ClassTokenAttention.of(encoder, img.input(), l).get(0);
+            AnalysisJson.Provenance from = new AnalysisJson.Provenance(img, weights.weights, s, encoder.depth());
+            if (output.json) {
+                output.print(AnalysisJson.attention(from, a));
+            } else {
+                Path file = AnalysisOutput.pictures(out, PICTURES).resolve(img.name() + "_attention.png");
+                AtomicWrite.png(picture(img, a, s, encoder.depth()), file);
+                output.say("wrote " + file);
             }
-            tiles.add(new TileGrid.Tile("mean of heads", Overlays.heatmap(img.display(), scaledToMax(maps.mean()), 0.6)));
-            String heading = img.name() + ": class-token attention, layer " + l + " of 0-" + (encoder.depth() - 1) + ", " + s + "x" + s;
-            Path file = out.resolve(img.name() + "_attention.png");
-            AtomicWrite.png(TileGrid.render(heading, tiles, Math.min(4, tiles.size()),
-                    new TileGrid.ColorBar("attention / tile maximum", "0", "1")), file);
-            System.out.println("wrote " + file);
+            output.save(from, "attention", a, AnalysisArrays.of(a), Map.of());
         }
         return 0;
+    }
+
+    private static java.awt.image.BufferedImage picture(InputImage img, ClassTokenAttention a, int s, int depth) {
+        HeadMaps maps = a.pixels(s, s);
+        List<TileGrid.Tile> tiles = new ArrayList<>();
+        tiles.add(new TileGrid.Tile("image", Overlays.image(img.display())));
+        for (int j = 0; j < maps.heads(); j++) {
+            tiles.add(new TileGrid.Tile("head " + j, Overlays.heatmap(img.display(), scaledToMax(maps.head(j)), 0.6)));
+        }
+        tiles.add(new TileGrid.Tile("mean of heads", Overlays.heatmap(img.display(), scaledToMax(maps.mean()), 0.6)));
+        String heading = img.name() + ": class-token attention, layer " + a.layer() + " of 0-" + (depth - 1) + ", " + s + "x" + s;
+        return TileGrid.render(heading, tiles, Math.min(4, tiles.size()), new TileGrid.ColorBar("attention / tile maximum", "0", "1"));
     }
 
     /** Each head's weights are tiny and differ in range; dividing by the maximum shows their shape. */

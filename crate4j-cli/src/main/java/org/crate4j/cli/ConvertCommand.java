@@ -28,7 +28,7 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--pool", description = "cls or mean (default: the preset's, else cls)")
     String pool;
 
-    @Option(names = "--no-head", description = "drop mlp_head.* (for fine-tuning elsewhere); a fresh head is written")
+    @Option(names = "--no-head", description = "drop the head (mlp_head.*, and head.* of the demo's two-stage head) for fine-tuning elsewhere; a fresh one-stage head is written")
     boolean noHead;
 
     @Option(names = "--verbose", description = "show stack traces on errors")

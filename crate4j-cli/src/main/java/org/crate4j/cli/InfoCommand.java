@@ -1,11 +1,13 @@
 package org.crate4j.cli;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.MaeWeights;
-import org.crate4j.checkpoint.WeightsFile;
+import org.crate4j.checkpoint.WeightsInspection;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
 import org.crate4j.model.CrateConfig;
@@ -14,13 +16,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Architecture, parameters per part and in total, and forward FLOPs per image of a model.")
+        description = {"Architecture, parameters per part and in total, and forward FLOPs per image of a model.",
+                "With --weights: what the file is, without building the model: its family and layout (which script wrote it), "
+                        + "the config read off its shapes, the presets it matches, the keys a loader would ignore, miss or refuse, "
+                        + "and its element types."})
 final class InfoCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "crate-tiny", description = "preset name, crate-* or crate-mae-* (default: ${DEFAULT-VALUE})")
+    private static final String DEFAULT_MODEL = "crate-tiny";
+
+    @Option(names = "--model", description = "preset name, crate-* or crate-mae-* (default: " + DEFAULT_MODEL
+            + "); with --weights, the preset naming the heads as the other commands read it")
     String model;
 
-    @Option(names = "--weights", description = "read the architecture from a weights file instead")
-    java.nio.file.Path weights;
+    @Option(names = "--weights", description = "describe a weights file instead")
+    Path weights;
 
     @Option(names = "--heads", defaultValue = "0", description = "heads, for --weights files whose width matches no preset")
     int heads;
@@ -30,23 +38,74 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (weights == null ? MaePresets.exists(model) : isMae(weights)) {
-            MaeConfig m = weights == null ? MaePresets.get(model)
-                    : MaeWeights.configFor(MaeWeights.read(weights), MaeWeights.Options.defaults().withHeads(heads, 0));
-            printMae(weights == null ? model : weights.toString(), m);
+        if (weights != null) {
+            describe(WeightsInspection.of(weights, model, heads));
             return 0;
         }
-        CrateConfig c = weights == null ? Presets.get(model)
-                : org.crate4j.checkpoint.CrateWeights.configFor(org.crate4j.checkpoint.WeightsFile.read(weights),
-                        new org.crate4j.checkpoint.CrateWeights.Options(model, heads, false, 0, null));
-        System.out.println((weights == null ? model : weights.toString()) + ": CRATE classifier");
+        String name = model != null ? model : DEFAULT_MODEL;
+        if (MaePresets.exists(name)) {
+            System.out.println(name + ": CRATE-MAE (masked autoencoder)");
+            printMae(MaePresets.get(name));
+        } else {
+            System.out.println(name + ": CRATE classifier" + (Presets.isPublished(name) ? " (the layout of a published checkpoint)" : ""));
+            printClassifier(Presets.get(name), true);
+        }
+        return 0;
+    }
+
+    /** The file's family, layout, config, keys and dtypes, as {@link WeightsInspection} read them. */
+    private static void describe(WeightsInspection w) {
+        System.out.println(w.path() + ": " + (w.classifier() != null || w.kind() == CheckpointKind.CLASSIFIER
+                ? "CRATE classifier" : w.mae() != null || w.kind() == CheckpointKind.MAE
+                ? "CRATE-MAE (masked autoencoder)" : "not a CRATE checkpoint"));
+        System.out.println("  layout: " + w.layout());
+        List<String> types = new ArrayList<>();
+        w.dtypes().forEach((t, n) -> types.add(t + " x" + n));
+        System.out.printf("  file: %s, %d tensors, %,d values, dtype %s%n", w.container(), w.tensors(), w.values(),
+                types.isEmpty() ? "none" : String.join(", ", types));
+        System.out.println("  ignored: " + (w.ignored().isEmpty() ? "nothing" : String.join("; ", w.ignored())));
+        if (!w.presets().isEmpty()) {
+            System.out.println("  shapes of preset " + String.join(", ", w.presets()));
+        }
+        if (w.problem() != null) {
+            System.out.println("  config: not read: " + w.problem());
+        } else if (w.classifier() != null) {
+            printClassifier(w.classifier(), w.headsKnown());
+        } else if (w.mae() != null) {
+            printMae(w.mae());
+        }
+        if (w.problem() == null) {
+            System.out.println("  keys: " + (w.missing().isEmpty() && w.unexpected().isEmpty() && w.misShaped().isEmpty()
+                    ? "exactly the " + w.tensors() + " the model expects" : keyProblems(w)));
+        }
+    }
+
+    private static String keyProblems(WeightsInspection w) {
+        List<String> parts = new ArrayList<>();
+        if (!w.missing().isEmpty()) parts.add(w.missing().size() + " missing " + firstFew(w.missing()));
+        if (!w.unexpected().isEmpty()) parts.add(w.unexpected().size() + " unexpected " + firstFew(w.unexpected()));
+        if (!w.misShaped().isEmpty()) parts.add(w.misShaped().size() + " mis-shaped " + firstFew(w.misShaped()));
+        return String.join("; ", parts) + " (a loader refuses the file as it is)";
+    }
+
+    private static String firstFew(List<String> items) {
+        return "[" + String.join("; ", items.subList(0, Math.min(4, items.size()))) + (items.size() > 4 ? "; …" : "") + "]";
+    }
+
+    private static void printClassifier(CrateConfig c, boolean headsKnown) {
         System.out.printf("  image %dx%d, patch %d%s, channels %d -> %d patches + class token%n",
                 c.imageHeight(), c.imageWidth(), c.patchSize(),
                 (c.patchWindow() == c.patchSize() ? "" : " (embedded from " + c.patchWindow() + "x" + c.patchWindow() + " overlapping windows)")
                         + (c.patchCode() > 0 ? " (each coded against " + c.patchCode() + " atoms)" : ""),
                 c.channels(), c.numPatches());
-        System.out.printf("  dim %d, depth %d, heads %d x %d, pooling %s, ISTA eta %.3g lambda %.3g, classes %d%n",
-                c.dim(), c.depth(), c.heads(), c.headDim(), c.pool().name().toLowerCase(), c.eta(), c.lambda(), c.numClasses());
+        System.out.printf("  dim %d, depth %d, %s, pooling %s, ISTA eta %.3g lambda %.3g, classes %d%n", c.dim(), c.depth(),
+                headsKnown ? "heads " + c.heads() + " x " + c.headDim()
+                        : "heads unknown (the shapes fix only heads x width = " + c.innerDim() + ": pass --heads H or --model)",
+                c.pool().name().toLowerCase(), c.eta(), c.lambda(), c.numClasses());
+        System.out.println(c.twoStageHead()
+                ? "  head: mlp_head LayerNorm + Linear(" + c.dim() + " -> " + c.headHidden() + "), then head Linear(" + c.headHidden()
+                        + " -> " + c.numClasses() + ")"
+                : "  head: mlp_head LayerNorm + Linear(" + c.dim() + " -> " + c.numClasses() + ")");
         Map<String, Long> parts = new LinkedHashMap<>();
         c.parameterShapes().forEach((k, s) -> {
             long n = 1;
@@ -58,16 +117,9 @@ final class InfoCommand implements Callable<Integer> {
         parts.forEach((k, n) -> System.out.printf("  %-28s %,15d%n", k, n));
         System.out.printf("  %-28s %,15d%n", "parameters (total)", c.parameterCount());
         System.out.printf("  %-28s %,15.3f%n", "GFLOPs per image (forward)", c.flopsPerImage() / 1e9);
-        return 0;
     }
 
-    private static boolean isMae(java.nio.file.Path file) {
-        WeightsFile f = WeightsFile.read(file);
-        return CheckpointKind.of(f.shapes(), f.metadata()) == CheckpointKind.MAE;
-    }
-
-    private static void printMae(String name, MaeConfig c) {
-        System.out.println(name + ": CRATE-MAE (masked autoencoder)");
+    private static void printMae(MaeConfig c) {
         System.out.printf("  image %dx%d, patch %d, channels %d -> %d patches + class token; mask ratio %.2f%s%n", c.imageSize(),
                 c.imageSize(), c.patchSize(), c.channels(), c.numPatches(), c.maskRatio(), c.normPixLoss() ? ", norm-pix loss" : "");
         System.out.printf("  encoder dim %d, depth %d, heads %d x %d, ISTA eta %.3g lambda %.3g; decoder dim %d, depth %d, heads %d%n",
@@ -102,7 +154,7 @@ final class InfoCommand implements Callable<Integer> {
     private static String part(String key) {
         if (key.startsWith("to_patch_embedding")) return "patch embedding";
         if (key.equals("cls_token") || key.equals("pos_embedding")) return "class token + positions";
-        if (key.startsWith("mlp_head")) return "head";
+        if (key.startsWith("mlp_head") || key.startsWith("head.")) return "head";
         if (key.contains(".0.")) return "MSSA (all layers)";
         return "ISTA (all layers)";
     }

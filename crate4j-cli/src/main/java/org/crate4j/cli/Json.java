@@ -11,6 +11,8 @@ import com.google.gson.JsonPrimitive;
 final class Json {
     static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping()
             .serializeSpecialFloatingPointValues().create();
+    /** The same on one line: JSON lines, one document per line. */
+    static final Gson LINE = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues().create();
 
     private Json() {}
 
@@ -22,6 +24,33 @@ final class Json {
         JsonArray a = new JsonArray();
         for (double v : values) {
             a.add(number(v));
+        }
+        return a;
+    }
+
+    static JsonArray floats(float[] values) {
+        JsonArray a = new JsonArray();
+        for (float v : values) {
+            // boxed as Float, Gson prints the shortest text that reads back as the same float32
+            a.add(Float.isNaN(v) || Float.isInfinite(v) ? JsonNull.INSTANCE : new JsonPrimitive(v));
+        }
+        return a;
+    }
+
+    /** [row][column] as nested arrays. */
+    static JsonArray floats(float[][] rows) {
+        JsonArray a = new JsonArray();
+        for (float[] r : rows) {
+            a.add(floats(r));
+        }
+        return a;
+    }
+
+    /** A mask as 0/1, which numpy reads as integers and is a fifth of true/false's size. */
+    static JsonArray bits(boolean[] mask) {
+        JsonArray a = new JsonArray();
+        for (boolean b : mask) {
+            a.add(b ? 1 : 0);
         }
         return a;
     }

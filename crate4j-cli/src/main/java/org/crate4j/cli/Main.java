@@ -59,6 +59,15 @@ public final class Main implements Runnable {
             ex.getCommandLine().getErr().println("(see 'crate " + ex.getCommandLine().getCommandName() + " --help')");
             return 2;
         });
+        // every numeric option is range-checked before any command reads or writes anything
+        cli.setExecutionStrategy(parsed -> {
+            try {
+                OptionRules.check(parsed);
+            } catch (CrateException e) {
+                throw new CommandLine.ExecutionException(parsed.commandSpec().commandLine(), e.getMessage(), e);
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
         return cli.execute(args);
     }
 }

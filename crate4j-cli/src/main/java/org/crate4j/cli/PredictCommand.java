@@ -98,9 +98,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     private static List<String> readLabels(Path file, int classes) throws java.io.IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new CrateException("labels file " + file + " does not exist");
-        }
+        org.crate4j.io.Inputs.requireFile(file, "labels file");
         List<String> out = new ArrayList<>();
         for (String line : Files.readAllLines(file)) {
             if (!line.isBlank()) {

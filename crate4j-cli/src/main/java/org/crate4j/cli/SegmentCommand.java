@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.crate4j.CrateException;
+import org.crate4j.analysis.AnalysisArrays;
 import org.crate4j.analysis.AttentionMaps;
 import org.crate4j.analysis.ImageSegmentation;
 import org.crate4j.analysis.MeanIoU;
@@ -26,8 +28,12 @@ import picocli.CommandLine.Parameters;
 @Command(name = "segment", mixinStandardHelpOptions = true,
         description = {"Unsupervised segmentation of each image at one layer: coarse masks (each head's class-token attention, keeping --mass of it) and MaskCut objects (normalised cuts of the key features).",
                 "Writes OUT/<image>_mask.png (0 background, object i has value i, at the image's own size), OUT/<image>_segment.png and OUT/segment.json (boxes [x0, y0, x1, y1) and areas in pixels, scores).",
-                "--eval DIR scores against DIR/<image>.png (palette or grey PNG, 255 ignored): coarse masks with the best head per class, MaskCut, and a centred box of --box-area; each foreground is labelled with its image's ground-truth class."})
+                "--eval DIR scores against DIR/<image>.png (palette or grey PNG, 255 ignored): coarse masks with the best head per class, MaskCut, and a centred box of --box-area; each foreground is labelled with its image's ground-truth class.",
+                "--json prints instead, per image, the coarse masks (heads x patches, row-major), the MaskCut label grid and each object's "
+                        + "mask, box, area and score; --save-arrays saves coarse_masks, objects, labels, scores and boxes."})
 final class SegmentCommand implements Callable<Integer> {
+    static final String PICTURES = "out/segment";
+
     @Mixin
     ModelOptions weights;
 
@@ -55,56 +61,51 @@ final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--box-area", defaultValue = "0.25", description = "area fraction of the centred-box baseline (default: ${DEFAULT-VALUE})")
     double boxArea;
 
-    @Option(names = "--out", defaultValue = "out/segment", description = "output folder (default: ${DEFAULT-VALUE})")
+    @Option(names = "--out", description = "folder for the masks, pictures and segment.json (default: " + PICTURES + ")")
     Path out;
+
+    @Mixin
+    AnalysisOutput output;
 
     @Mixin
     RuntimeOptions runtime;
 
     @Override
     public Integer call() {
+        if (output.json && eval != null) {
+            throw new CrateException("--eval writes its scores to segment.json and prints a table, which --json leaves out: "
+                    + "run --eval without --json");
+        }
+        output.check(out, images);
         TracedEncoder encoder = weights.encoder(runtime);
         int l = encoder.checkLayer(layer == null ? AttentionMaps.penultimate(encoder.depth()) : layer);
         int s = InputImage.size(size, encoder.imageHeight(), encoder.patchSize());
         var norm = weights.normalization(encoder.channels());
+        Path dir = AnalysisOutput.pictures(out, PICTURES);
         SegmentationEvaluation evaluation = eval == null ? null : new SegmentationEvaluation(boxArea);
         JsonArray perImage = new JsonArray();
         for (Path p : images) {
             InputImage img = InputImage.load(p, s, encoder.channels(), norm);
             ImageSegmentation.Result r = ImageSegmentation.of(encoder, img.input(), l, mass, objects, tau);
             int h = img.original().height(), w = img.original().width();
-            int[] labels = new int[h * w];
-            JsonArray found = new JsonArray();
-            for (int i = 0; i < r.objects().size(); i++) {
-                boolean[] m = PatchGrid.resize(r.objects().get(i).patches(), r.gridHeight(), r.gridWidth(), h, w);
-                for (int k = 0; k < m.length; k++) {
-                    labels[k] = m[k] ? i + 1 : labels[k];
-                }
-                JsonObject o = new JsonObject();
-                o.addProperty("id", i + 1);
-                o.add("box", Json.ints(PatchGrid.box(m, h, w)));
-                o.addProperty("area", PatchGrid.count(m));
-                o.addProperty("score", r.objects().get(i).score());
-                found.add(o);
+            AnalysisJson.Provenance from = new AnalysisJson.Provenance(img, weights.weights, s, encoder.depth());
+            if (output.json) {
+                output.print(AnalysisJson.segment(from, r, mass, tau));
+            } else {
+                AtomicWrite.png(Overlays.labelMap(r.labels(h, w), h, w), dir.resolve(img.name() + "_mask.png"));
+                AtomicWrite.png(figure(img, r, s), dir.resolve(img.name() + "_segment.png"));
+                perImage.add(summary(img, r));
+                output.say("wrote " + dir.resolve(img.name() + "_mask.png") + ", " + img.name() + "_segment.png (" + r.objects().size() + " objects)");
             }
-            AtomicWrite.png(Overlays.labelMap(labels, h, w), out.resolve(img.name() + "_mask.png"));
-            AtomicWrite.png(figure(img, r, s), out.resolve(img.name() + "_segment.png"));
-            JsonObject o = new JsonObject();
-            o.addProperty("image", p.toString());
-            o.addProperty("width", w);
-            o.addProperty("height", h);
-            o.add("objects", found);
-            JsonArray coarse = new JsonArray();
-            for (boolean[] m : r.headMasks()) {
-                coarse.add(PatchGrid.count(m));
-            }
-            o.add("coarsePatchesPerHead", coarse);
-            perImage.add(o);
+            output.save(from, "segment", r, AnalysisArrays.of(r, h, w), Map.of("width", Integer.toString(w), "height", Integer.toString(h),
+                    "mass", Double.toString(mass), "tau", Double.toString(tau)));
             if (evaluation != null) {
                 LabelMap gt = LabelMap.read(groundTruth(img.name()));
                 evaluation.add(r, gt.labels(), gt.height(), gt.width());
             }
-            System.out.println("wrote " + out.resolve(img.name() + "_mask.png") + ", " + img.name() + "_segment.png (" + r.objects().size() + " objects)");
+        }
+        if (output.json) {
+            return 0;
         }
         JsonObject json = new JsonObject();
         json.addProperty("weights", weights.weights.toString());
@@ -116,9 +117,29 @@ final class SegmentCommand implements Callable<Integer> {
         if (evaluation != null) {
             json.add("evaluation", report(evaluation.report()));
         }
-        AtomicWrite.text(Json.GSON.toJson(json) + "\n", out.resolve("segment.json"));
-        System.out.println("wrote " + out.resolve("segment.json"));
+        AtomicWrite.text(Json.GSON.toJson(json) + "\n", dir.resolve("segment.json"));
+        System.out.println("wrote " + dir.resolve("segment.json"));
         return 0;
+    }
+
+    /** One image's entry in segment.json: its size, objects (box, area, score) and coarse-mask sizes. */
+    private static JsonObject summary(InputImage img, ImageSegmentation.Result r) {
+        int h = img.original().height(), w = img.original().width();
+        JsonArray found = new JsonArray();
+        for (int i = 0; i < r.objects().size(); i++) {
+            found.add(AnalysisJson.object(r, i, h, w));
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("image", img.path().toString());
+        o.addProperty("width", w);
+        o.addProperty("height", h);
+        o.add("objects", found);
+        JsonArray coarse = new JsonArray();
+        for (boolean[] m : r.headMasks()) {
+            coarse.add(PatchGrid.count(m));
+        }
+        o.add("coarsePatchesPerHead", coarse);
+        return o;
     }
 
     private Path groundTruth(String name) {
@@ -130,15 +151,11 @@ final class SegmentCommand implements Callable<Integer> {
     }
 
     private static java.awt.image.BufferedImage figure(InputImage img, ImageSegmentation.Result r, int s) {
-        int[] labels = new int[s * s];
         List<int[]> boxes = new ArrayList<>();
         for (int i = 0; i < r.objects().size(); i++) {
-            boolean[] m = PatchGrid.resize(r.objects().get(i).patches(), r.gridHeight(), r.gridWidth(), s, s);
-            for (int k = 0; k < m.length; k++) {
-                labels[k] = m[k] ? i + 1 : labels[k];
-            }
-            boxes.add(PatchGrid.box(m, s, s));
+            boxes.add(PatchGrid.box(r.objectMask(i, s, s), s, s));
         }
+        int[] labels = r.labels(s, s);
         List<TileGrid.Tile> tiles = new ArrayList<>();
         tiles.add(new TileGrid.Tile("image", Overlays.image(img.display())));
         tiles.add(new TileGrid.Tile("MaskCut: " + r.objects().size() + " object(s)", Overlays.boxes(Overlays.labels(img.display(), labels), boxes)));

@@ -1,5 +1,6 @@
 package org.crate4j.analysis;
 
+import java.util.function.IntFunction;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.StringViewOptional;
@@ -59,15 +60,20 @@ public final class FeaturePca {
 
         /** Components 2–4, each min-max scaled over the image, as (gh, gw, 3) RGB in [0, 1]. */
         public float[] rgb(int image) {
-            float[] out = new float[patches() * 3];
-            for (int ch = 0; ch < 3; ch++) {
-                float[] s = components > ch + 1 ? scaled(image, ch + 1) : new float[patches()];
-                for (int i = 0; i < s.length; i++) {
-                    out[i * 3 + ch] = s[i];
-                }
-            }
-            return out;
+            return FeaturePca.rgb(c -> scaled(image, c), components, patches());
         }
+    }
+
+    /** Scaled components 2–4 interleaved as (patches, 3) RGB; black where a component is missing. */
+    static float[] rgb(IntFunction<float[]> scaled, int components, int patches) {
+        float[] out = new float[patches * 3];
+        for (int ch = 0; ch < 3 && ch + 1 < components; ch++) {
+            float[] s = scaled.apply(ch + 1);
+            for (int i = 0; i < s.length; i++) {
+                out[i * 3 + ch] = s[i];
+            }
+        }
+        return out;
     }
 
     /** The default layer: the last one (index depth − 1; 11 for the 12-layer presets). */

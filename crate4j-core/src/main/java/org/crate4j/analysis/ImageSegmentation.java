@@ -22,7 +22,25 @@ public final class ImageSegmentation {
      * @param objects   MaskCut's objects, most salient first
      */
     public record Result(int layer, int gridHeight, int gridWidth, HeadMaps attention, boolean[][] headMasks,
-            List<MaskCut.Found> objects) {}
+            List<MaskCut.Found> objects) implements OnPatchGrid {
+
+        /** Object i's patches resized (nearest) to height × width: the patch grid itself, or the image's pixels. */
+        public boolean[] objectMask(int i, int height, int width) {
+            return PatchGrid.resize(objects.get(i).patches(), gridHeight, gridWidth, height, width);
+        }
+
+        /** A label map at height × width: 0 background, object i (0-based) labelled i + 1. */
+        public int[] labels(int height, int width) {
+            int[] labels = new int[height * width];
+            for (int i = 0; i < objects.size(); i++) {
+                boolean[] m = objectMask(i, height, width);
+                for (int k = 0; k < m.length; k++) {
+                    labels[k] = m[k] ? i + 1 : labels[k];
+                }
+            }
+            return labels;
+        }
+    }
 
     /** Segments a (1, C, H, W) image. */
     public static Result of(TracedEncoder encoder, Tensor image, int layer, double mass, int objects, double tau) {

@@ -2,6 +2,7 @@ package org.crate4j.checkpoint;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
@@ -14,7 +15,8 @@ import org.crate4j.model.Presets;
 /** Loads and saves CRATE classifier weights: the reference's checkpoints and our safetensors. */
 public final class CrateWeights {
     public static final String FORMAT = "crate4j-classifier";
-    private static final String HEAD = "mlp_head.";
+    /** The classifier's head: mlp_head (LN + Linear) and, in the segmentation demo's layout, a second Linear head. */
+    private static final List<String> HEAD_PREFIXES = List.of("mlp_head.", "head.");
 
     private CrateWeights() {}
 
@@ -23,7 +25,8 @@ public final class CrateWeights {
      *
      * @param preset   the preset the user named (or null): supplies heads, channels, pooling
      * @param heads    heads given explicitly (0: infer)
-     * @param noHead   drop {@code mlp_head.*} and keep the freshly initialised head (fine-tuning)
+     * @param noHead   drop the whole head ({@code mlp_head.*}, and {@code head.*} of a two-stage head) and
+     *                 keep a freshly initialised one-stage head (fine-tuning)
      * @param classes  with noHead, the new class count (0: the preset's or the file's)
      */
     public record Options(String preset, int heads, boolean noHead, int classes, Pooling pool,
@@ -53,8 +56,8 @@ public final class CrateWeights {
         Map<String, RawTensor> tensors = new LinkedHashMap<>(file.tensors());
         Map<String, long[]> expected = new LinkedHashMap<>(config.parameterShapes());
         if (opt.noHead()) {
-            tensors.keySet().removeIf(k -> k.startsWith(HEAD));
-            expected.keySet().removeIf(k -> k.startsWith(HEAD));
+            tensors.keySet().removeIf(CrateWeights::isHead);
+            expected.keySet().removeIf(CrateWeights::isHead);
         }
         Map<String, long[]> found = new LinkedHashMap<>();
         tensors.forEach((k, v) -> found.put(k, v.shape()));
@@ -74,16 +77,45 @@ public final class CrateWeights {
         String json = file.metadata().get("config");
         if (json != null && FORMAT.equals(file.metadata().get("format"))) {
             CrateConfig c = ConfigJson.fromJson(json);
-            return opt.noHead() && opt.classes() > 0 ? c.withClasses(opt.classes()) : c;
+            if (opt.heads() > 0 && opt.heads() != c.heads()) {
+                throw new CrateException(file.path() + " was saved with " + c.heads() + " heads of width " + c.headDim()
+                        + ", which --heads " + opt.heads() + " contradicts: drop --heads");
+            }
+            return opt.noHead() ? withoutHead(c, opt.classes()) : c;
         }
         return infer(file.path().toString(), file.shapes(), opt);
     }
 
+    /** A fresh one-stage head in place of the file's (for {@code classes} > 0, that many classes). */
+    private static CrateConfig withoutHead(CrateConfig c, int classes) {
+        return c.withHeadHidden(0).withClasses(classes > 0 ? classes : c.numClasses());
+    }
+
+    static boolean isHead(String key) {
+        return HEAD_PREFIXES.stream().anyMatch(key::startsWith);
+    }
+
     /**
-     * Reads d, L, P, the token count and the classes off the shapes; heads come from the flag,
-     * the named preset, or the one preset of the same width and depth.
+     * Reads d, L, P, the token count, the classes and the head's stages off the shapes; heads come
+     * from the flag, the named preset, the preset of exactly these shapes, or the one preset of the
+     * same width and depth.
      */
     public static CrateConfig infer(String source, Map<String, long[]> shapes, Options opt) {
+        CrateConfig shaped = shaped(source, shapes, opt);
+        int heads = headsFor(source, shapes, opt, shaped);
+        if (heads <= 0) {
+            throw new CrateException(source + ": heads cannot be read off the shapes (width " + shaped.dim() + ", depth "
+                    + shaped.depth() + "): pass --heads H or a matching --model preset");
+        }
+        CrateConfig c = shaped.withHeads(heads, shaped.innerDim() / heads);
+        return opt.noHead() ? withoutHead(c, opt.classes()) : c;
+    }
+
+    /**
+     * The architecture as far as the shapes (and the named preset) tell, heads left open: one
+     * head spanning the qkv width h·k stands in, since the shapes fix only h·k.
+     */
+    public static CrateConfig shaped(String source, Map<String, long[]> shapes, Options opt) {
         long[] cls = need(source, shapes, "cls_token", 3);
         long[] pos = need(source, shapes, "pos_embedding", 3);
         long[] ln = need(source, shapes, "to_patch_embedding.1.weight", 1);
@@ -117,26 +149,57 @@ public final class CrateWeights {
                     + "pass the image size it was trained at (--image-size HxW)");
         }
         int inner = (int) qkv[0];
-        int heads = headsFor(source, shapes, opt, hint, dim, depth, inner);
-        int classes = shapes.containsKey("mlp_head.1.weight") ? (int) shapes.get("mlp_head.1.weight")[0]
-                : hint != null ? hint.numClasses() : 1000;
-        if (opt.noHead() && opt.classes() > 0) {
-            classes = opt.classes();
-        }
+        int[] head = headFrom(shapes, hint);
         Pooling pool = opt.pool() != null ? opt.pool() : hint != null ? hint.pool() : Pooling.CLS;
-        CrateConfig base = hint != null ? hint : CrateConfig.of(grid[0] * patch, patch, channels, classes, dim, depth, 1);
-        return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, classes, dim, depth, heads,
-                inner / heads, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window,
-                shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0);
+        CrateConfig base = hint != null ? hint : CrateConfig.of(grid[0] * patch, patch, channels, head[0], dim, depth, 1);
+        return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, head[0], dim, depth, 1,
+                inner, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window,
+                shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0,
+                head[1]);
     }
 
-    private static int headsFor(String source, Map<String, long[]> shapes, Options opt, CrateConfig hint, int dim, int depth, int inner) {
+    /**
+     * {classes, width of a first head stage or 0}: a {@code head.weight} (classes, w) after
+     * mlp_head makes the head two-stage (the segmentation demo's layout); otherwise mlp_head's
+     * Linear outputs the classes.
+     */
+    private static int[] headFrom(Map<String, long[]> shapes, CrateConfig hint) {
+        long[] second = shapes.get("head.weight");
+        if (second != null && second.length == 2) {
+            return new int[] {(int) second[0], (int) second[1]};
+        }
+        long[] first = shapes.get("mlp_head.1.weight");
+        return new int[] {first != null ? (int) first[0] : hint != null ? hint.numClasses() : 1000, 0};
+    }
+
+    /**
+     * The heads: the flag, else those of the named preset (when it fits the widths) or of the
+     * preset of exactly these shapes. A flag that contradicts the named preset, or the published
+     * checkpoint the shapes identify (such as the segmentation demo's), is refused: the shapes
+     * cannot tell 6 heads of width 128 from 12 of width 64, so a wrong count would load silently
+     * and give wrong attention. 0 when nothing tells.
+     */
+    public static int headsFor(String source, Map<String, long[]> shapes, Options opt, CrateConfig shaped) {
+        CrateConfig hint = opt.preset() == null ? null : Presets.get(opt.preset());
+        int dim = shaped.dim(), depth = shaped.depth(), inner = shaped.innerDim();
+        boolean hintFits = hint != null && hint.dim() == dim && hint.innerDim() == inner;
+        List<String> same = Presets.sameShapes(shaped);
+        String published = same.stream().filter(Presets::isPublished).findFirst().orElse(null);
+        if (opt.heads() > 0 && hintFits && hint.heads() != opt.heads()) {
+            throw contradiction(source, opt.heads(), "--model " + opt.preset(), hint, "drop --heads or name another --model");
+        }
+        if (opt.heads() > 0 && !hintFits && published != null && Presets.get(published).heads() != opt.heads()) {
+            throw contradiction(source, opt.heads(), "the layout of " + published, Presets.get(published), "drop --heads");
+        }
         int heads = opt.heads();
-        if (heads <= 0 && hint != null && hint.dim() == dim && hint.innerDim() == inner) {
+        if (heads <= 0 && hintFits) {
             heads = hint.heads();
         }
         if (heads <= 0 && !shapes.containsKey("transformer.layers.0.0.fn.to_out.0.weight") && inner == dim) {
             heads = 1; // the reference drops the output projection only for one full-width head
+        }
+        if (heads <= 0 && !same.isEmpty()) {
+            heads = Presets.get(same.get(0)).heads();
         }
         if (heads <= 0) {
             for (CrateConfig p : Presets.all().values()) {
@@ -146,11 +209,7 @@ public final class CrateWeights {
                 }
             }
         }
-        if (heads <= 0) {
-            throw new CrateException(source + ": heads cannot be read off the shapes (width " + dim + ", depth " + depth
-                    + "): pass --heads H or a matching --model preset");
-        }
-        if (inner % heads != 0) {
+        if (heads > 0 && inner % heads != 0) {
             throw new CrateException(source + ": " + heads + " heads do not divide the qkv width " + inner
                     + ": pass --heads with a divisor of " + inner);
         }
@@ -198,9 +257,15 @@ public final class CrateWeights {
         return s;
     }
 
+    private static CrateException contradiction(String source, int heads, String what, CrateConfig preset, String fix) {
+        return new CrateException(source + ": --heads " + heads + " contradicts " + what + ", which has " + preset.heads()
+                + " heads of width " + preset.headDim() + ": " + fix);
+    }
+
     private static String headsHint(CrateConfig c) {
         return "model built as dim " + c.dim() + ", depth " + c.depth() + ", heads " + c.heads() + ", patch " + c.patchSize()
                 + ", image " + c.imageHeight() + "x" + c.imageWidth() + ", classes " + c.numClasses()
+                + (c.twoStageHead() ? " through a " + c.headHidden() + "-wide first head stage" : "")
                 + " (use --model/--heads to change)";
     }
 

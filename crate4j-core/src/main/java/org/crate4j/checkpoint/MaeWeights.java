@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.io.Inputs;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
@@ -63,9 +64,7 @@ public final class MaeWeights {
     public record Source(WeightsFile file, Map<String, Object> args) {}
 
     public static Source read(Path path) {
-        if (!Files.isRegularFile(path)) {
-            throw new CrateException("weights file " + path + " does not exist");
-        }
+        Inputs.requireFile(path, "weights file");
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".safetensors") || name.endsWith(".st")) {
             return new Source(WeightsFile.read(path), Map.of());
@@ -269,7 +268,7 @@ public final class MaeWeights {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> argsOf(Object tree) {
+    static Map<String, Object> argsOf(Object tree) {
         if (tree instanceof Map<?, ?> top) {
             Object args = top.get("args");
             if (args instanceof PickledObject o && o.state() instanceof Map<?, ?> fields) {

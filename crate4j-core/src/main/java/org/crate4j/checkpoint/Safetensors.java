@@ -7,14 +7,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.crate4j.CrateException;
+import org.crate4j.io.Inputs;
+import org.crate4j.io.AtomicFiles;
 
 /**
  * The safetensors format: an 8-byte little-endian header length N, N bytes of UTF-8 JSON
@@ -31,9 +31,7 @@ public final class Safetensors {
 
     public static Contents read(Path file) {
         String where = "safetensors " + file.getFileName();
-        if (!Files.isRegularFile(file)) {
-            throw new CrateException(where + " does not exist or is not a file (" + file.toAbsolutePath() + "); check the path");
-        }
+        Inputs.requireFile(file, "safetensors");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {
@@ -66,7 +64,10 @@ public final class Safetensors {
         Path directory = file.toAbsolutePath().getParent();
         Path temp = null;
         try {
-            temp = Files.createTempFile(directory, "." + file.getFileName() + ".", ".tmp");
+            if (!Files.isDirectory(directory)) {
+                throw new IOException("no such folder");
+            }
+            temp = AtomicFiles.temporaryFor(file);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writeFully(out, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
                 writeFully(out, ByteBuffer.wrap(header));
@@ -75,24 +76,14 @@ public final class Safetensors {
                 }
                 out.force(true);
             }
-            try {
-                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.commit(temp, file);
             temp = null;
             syncDirectory(directory);
         } catch (IOException e) {
             throw new CrateException(where + ": cannot write (" + e.getMessage()
                     + "); check that " + directory + " exists, is writable and has space", e);
         } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // the write already failed; that error is the one to report
-                }
-            }
+            AtomicFiles.discard(temp);
         }
     }
 

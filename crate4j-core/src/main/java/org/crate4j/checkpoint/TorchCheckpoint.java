@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.crate4j.CrateException;
+import org.crate4j.io.Inputs;
 
 /**
  * Reads torch.save files safely. Python's loader runs whatever the pickle names; this reader only
@@ -34,9 +35,7 @@ public final class TorchCheckpoint {
     /** As {@link #read(Path)}; {@link Policy#STRICT} refuses any global outside the whitelist. */
     public static Object read(Path file, Policy policy) {
         String where = "checkpoint " + file.getFileName();
-        if (!Files.isRegularFile(file)) {
-            throw new CrateException(where + " does not exist or is not a file (" + file.toAbsolutePath() + "); check the path");
-        }
+        Inputs.requireFile(file, "checkpoint");
         byte[] magic;
         try (InputStream in = Files.newInputStream(file)) {
             magic = in.readNBytes(4);
@@ -71,21 +70,50 @@ public final class TorchCheckpoint {
         return stateDictOf(read(file, policy), "checkpoint " + file.getFileName());
     }
 
-    static LinkedHashMap<String, RawTensor> stateDictOf(Object root, String where) {
+    /**
+     * Where the state dict sat in a torch.save file, which tells the script that wrote it: the
+     * wrapper key ({@code null}: the top level), whether keys carried DataParallel's
+     * {@code module.} prefix, and the other top-level entries (epoch, optimizer …), which are not read.
+     */
+    public record Envelope(String wrapper, boolean dataParallel, List<String> otherEntries) {}
+
+    /** The envelope of an object tree from {@link #read(Path)}. */
+    public static Envelope envelopeOf(Object root, String where) {
+        Map<?, ?> top = topLevel(root, where);
+        String wrapper = wrapperOf(top);
+        Map<?, ?> chosen = wrapper == null ? top : (Map<?, ?>) top.get(wrapper);
+        boolean dataParallel = chosen.keySet().stream().anyMatch(k -> String.valueOf(k).startsWith(DATA_PARALLEL_PREFIX));
+        List<String> other = new ArrayList<>();
+        for (Object k : top.keySet()) {
+            if (!String.valueOf(k).equals(wrapper) && !(wrapper == null && top.get(k) instanceof RawTensor)) {
+                other.add(String.valueOf(k));
+            }
+        }
+        return new Envelope(wrapper, dataParallel, other);
+    }
+
+    private static Map<?, ?> topLevel(Object root, String where) {
         if (!(root instanceof Map<?, ?> top)) {
             throw new CrateException(where + " holds " + TorchGlobals.describe(root) + " rather than a dict; "
                     + "save model.state_dict() instead of the model object");
         }
-        Map<?, ?> chosen = null;
+        return top;
+    }
+
+    /** The first wrapper key holding a dict of tensors, or null when the tensors sit at the top level. */
+    private static String wrapperOf(Map<?, ?> top) {
         for (String wrapper : WRAPPERS) {
             if (top.get(wrapper) instanceof Map<?, ?> inner && holdsTensors(inner)) {
-                chosen = inner;
-                break;
+                return wrapper;
             }
         }
-        if (chosen == null && holdsTensors(top)) {
-            chosen = top;
-        }
+        return null;
+    }
+
+    static LinkedHashMap<String, RawTensor> stateDictOf(Object root, String where) {
+        Map<?, ?> top = topLevel(root, where);
+        String wrapper = wrapperOf(top);
+        Map<?, ?> chosen = wrapper != null ? (Map<?, ?>) top.get(wrapper) : holdsTensors(top) ? top : null;
         if (chosen == null) {
             List<Object> keys = new ArrayList<>(top.keySet());
             throw new CrateException(where + " holds no state dict: top-level keys are "

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.crate4j.CrateException;
+import org.crate4j.io.Inputs;
 
 /**
  * A weights file of either kind: a {@code torch.save} checkpoint (read safely) or our
@@ -15,9 +16,7 @@ public record WeightsFile(Path path, LinkedHashMap<String, RawTensor> tensors, M
     public static final String OPTIMIZER_PREFIX = "optimizer/";
 
     public static WeightsFile read(Path path) {
-        if (!Files.isRegularFile(path)) {
-            throw new CrateException("weights file " + path + " does not exist");
-        }
+        Inputs.requireFile(path, "weights file");
         if (isSafetensors(path)) {
             Safetensors.Contents c = Safetensors.read(path);
             LinkedHashMap<String, RawTensor> weights = new LinkedHashMap<>(c.tensors());

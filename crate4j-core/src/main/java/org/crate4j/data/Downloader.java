@@ -6,10 +6,8 @@ import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URLConnection;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,6 +15,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 import org.crate4j.CrateException;
+import org.crate4j.io.AtomicFiles;
 
 /** Verified downloads: a target file either appears complete and correct, or not at all. */
 public final class Downloader {
@@ -60,11 +59,9 @@ public final class Downloader {
     }
 
     private static void download(URI uri, Path target, Verifier verifier, String expectedHex, String what) {
-        Path dir = target.toAbsolutePath().getParent();
         Path temp = null;
         try {
-            Files.createDirectories(dir);
-            temp = Files.createTempFile(dir, target.getFileName().toString(), ".part");
+            temp = AtomicFiles.temporaryFor(target);
             URLConnection conn = uri.toURL().openConnection();
             conn.setConnectTimeout(TIMEOUT_MS);
             conn.setReadTimeout(TIMEOUT_MS);
@@ -86,23 +83,13 @@ public final class Downloader {
                         + expectedHex.toLowerCase(Locale.ROOT) + " but found " + found
                         + "; the partial file was deleted, retry or fetch it manually to " + target);
             }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.commit(temp, target);
             temp = null;
         } catch (IOException | IllegalArgumentException e) {
             throw new CrateException("cannot download " + uri + " to " + target + ": " + e
                     + "; check the network or download the file manually", e);
         } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // best effort: a leftover .part file is harmless and never mistaken for the target
-                }
-            }
+            AtomicFiles.discard(temp);
         }
     }
 

@@ -3,12 +3,15 @@ package org.crate4j.data;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import org.crate4j.CrateException;
+import org.crate4j.io.Inputs;
 
 /** Decoding and encoding of image files with javax.imageio. */
 public final class ImageFiles {
@@ -28,18 +31,43 @@ public final class ImageFiles {
         return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
-    /** Decodes any supported file to 3-channel RGB (grayscale replicated, alpha dropped). */
+    /**
+     * Decodes any supported file to 3-channel RGB (grayscale replicated, alpha dropped). A missing
+     * file, a directory, an unreadable file and a corrupt or truncated one get different messages:
+     * ImageIO decodes a JPEG cut short without complaint (it fills the rest), so the markers are
+     * checked first ({@link ImageIntegrity}).
+     */
     public static Image readRgb(Path file) {
+        byte[] bytes = readBytes(file);
+        String damage = ImageIntegrity.damage(file, bytes);
+        if (damage != null) {
+            throw new CorruptImageException(file, damage);
+        }
         BufferedImage bi;
         try {
-            bi = ImageIO.read(file.toFile());
+            bi = ImageIO.read(new ByteArrayInputStream(bytes));
         } catch (IOException | RuntimeException e) {
-            throw new CrateException("cannot decode image " + file + " (" + e.getMessage()
-                    + "); delete or replace the file", e);
+            throw new CorruptImageException(file, "cannot be decoded (" + e.getMessage() + ")");
         }
         if (bi == null) {
-            throw new CrateException("cannot decode image " + file
-                    + " (not a readable JPEG/PNG/BMP/GIF); delete or replace the file");
+            throw new CorruptImageException(file, "is not a readable JPEG/PNG/BMP/GIF image");
+        }
+        return toRgb(bi);
+    }
+
+    private static byte[] readBytes(Path file) {
+        Inputs.requireFile(file, "image");
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new CrateException("image " + file + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** An image already in memory as 3-channel RGB (grayscale replicated, alpha dropped), as {@link #readRgb} decodes files. */
+    public static Image fromBufferedImage(BufferedImage bi) {
+        if (bi == null) {
+            throw new CrateException("no image given (null)");
         }
         return toRgb(bi);
     }

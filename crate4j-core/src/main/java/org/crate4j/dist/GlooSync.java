@@ -67,6 +67,7 @@ public final class GlooSync implements GradientSync {
 
     /** Joins the job described by {@code env}: rendezvous, backend, heartbeat. */
     public static GlooSync connect(DistEnv env, Device device) {
+        LauncherWatch.startIfLaunched(env.rank());
         Torch.init();
         org.bytedeco.pytorch.Device dev = device.toTorch();
         Store store;

@@ -170,6 +170,8 @@ public final class Launcher {
             env.put("MASTER_PORT", String.valueOf(spec.masterPort()));
             env.put("CRATE4J_DIST_TIMEOUT", String.valueOf(spec.timeout().toMillis() / 1000.0));
             env.put("OMP_NUM_THREADS", String.valueOf(spec.threadsPerWorker()));
+            env.put(LauncherWatch.ENV, "1"); // stdin stays a pipe from us: the worker stops when we die
+
             try {
                 Process p = pb.start();
                 workers.add(p);

@@ -13,7 +13,8 @@ import org.crate4j.engine.Torch;
 
 /**
  * The CRATE classifier (SPEC §1): patch embedding, L layers of compression (MSSA) then
- * sparsification (ISTA), pooling and a linear head. Parameters carry the reference's names.
+ * sparsification (ISTA), pooling and a linear head (in two stages in the segmentation demo's
+ * layout). Parameters carry the reference's names.
  */
 public final class Crate {
     /** Which kernel computes softmax(U·Uᵀ/√k)·U when no attention matrix is asked for. */
@@ -96,12 +97,22 @@ public final class Crate {
         return z;
     }
 
-    /** Pools (class token or mean) and applies the head: LN then Linear. */
+    /**
+     * Pools (class token or mean) and applies the head: LN then Linear, then the second Linear
+     * {@code head} when the config has one (the segmentation demo's two-stage classifier, no
+     * nonlinearity between the stages).
+     */
     public Tensor forwardHead(Tensor features) {
-        Tensor pooled = config.pool() == Pooling.MEAN ? features.mean(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
-                : features.select(1, 0);
-        return Layers.linear(Layers.layerNorm(pooled, p("mlp_head.0.weight"), p("mlp_head.0.bias"), Layers.LN_EPS),
+        Tensor pooled = pooled(features);
+        Tensor y = Layers.linear(Layers.layerNorm(pooled, p("mlp_head.0.weight"), p("mlp_head.0.bias"), Layers.LN_EPS),
                 p("mlp_head.1.weight"), p("mlp_head.1.bias"));
+        return config.twoStageHead() ? Layers.linear(y, p("head.weight"), p("head.bias")) : y;
+    }
+
+    /** The (B, d) vector the head reads from the last layer's tokens: the class token, or the mean of all tokens. */
+    public Tensor pooled(Tensor features) {
+        return config.pool() == Pooling.MEAN ? features.mean(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
+                : features.select(1, 0);
     }
 
     /** Runs the model and returns every layer's intermediates. */

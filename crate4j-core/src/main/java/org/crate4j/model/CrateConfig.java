@@ -29,7 +29,7 @@ import org.crate4j.CrateException;
  */
 public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, int headDim, Pooling pool, double eta, double lambda,
-        double dropout, double embDropout, int patchWindow, int patchCode) {
+        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden) {
 
     public CrateConfig {
         require(imageHeight > 0 && imageWidth > 0, "image size must be positive, got " + imageHeight + "x" + imageWidth);
@@ -42,10 +42,18 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         if (patchWindow == 0) {
             patchWindow = patchSize;
         }
+        require(headHidden >= 0, "head width must be 0 (one stage) or positive, got " + headHidden);
         require(patchCode >= 0, "patch code size must be 0 (off) or positive, got " + patchCode);
         require(patchWindow >= patchSize && (patchWindow - patchSize) % 2 == 0, "patch window " + patchWindow
                 + " must be the patch size " + patchSize + " plus an even margin (" + patchSize + ", " + (patchSize + 2) + ", "
                 + (patchSize + 4) + ", …)");
+    }
+
+    /** A one-stage head (every layout but the segmentation demo's). */
+    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
+            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode) {
+        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
+                embDropout, patchWindow, patchCode, 0);
     }
 
     /** The usual CRATE shape: square images, k = d / h, class-token pooling, η = λ = 0.1. */
@@ -53,7 +61,7 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         require(dim % heads == 0, "heads " + heads + " do not divide the width " + dim
                 + ": choose heads among the divisors of " + dim);
         return new CrateConfig(imageSize, imageSize, patchSize, channels, numClasses, dim, depth, heads,
-                dim / heads, Pooling.CLS, 0.1, 0.1, 0.0, 0.0, patchSize, 0);
+                dim / heads, Pooling.CLS, 0.1, 0.1, 0.0, 0.0, patchSize, 0, 0);
     }
 
     public int gridHeight() { return imageHeight / patchSize; }
@@ -68,33 +76,41 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     public int innerDim() { return heads * headDim; }
     /** The reference skips MSSA's output projection when one head spans the whole width. */
     public boolean projectsOut() { return !(heads == 1 && headDim == dim); }
+    /** A second Linear {@code head} follows {@code mlp_head} (the segmentation demo's layout). */
+    public boolean twoStageHead() { return headHidden > 0; }
+    /** The width of {@code mlp_head}'s Linear output: the classes, or the first stage of a two-stage head. */
+    public int mlpHeadOut() { return twoStageHead() ? headHidden : numClasses; }
 
     public CrateConfig withImageSize(int height, int width) {
-        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode);
+        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
     }
     public CrateConfig withClasses(int classes) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
     }
     public CrateConfig withChannels(int c) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
     }
     public CrateConfig withPool(Pooling p) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
     }
     public CrateConfig withSparsity(double newEta, double newLambda) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode, headHidden);
     }
     public CrateConfig withDropout(double drop, double embDrop) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode, headHidden);
     }
     public CrateConfig withPatchWindow(int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode, headHidden);
     }
     public CrateConfig withPatchCode(int atoms) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms, headHidden);
+    }
+    /** The head in two stages through a {@code width}-wide mlp_head output (0: one stage). */
+    public CrateConfig withHeadHidden(int width) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, width);
     }
     public CrateConfig withHeads(int h, int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
     }
 
     /**
@@ -130,8 +146,12 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         }
         s.put("mlp_head.0.weight", new long[] {dim});
         s.put("mlp_head.0.bias", new long[] {dim});
-        s.put("mlp_head.1.weight", new long[] {numClasses, dim});
-        s.put("mlp_head.1.bias", new long[] {numClasses});
+        s.put("mlp_head.1.weight", new long[] {mlpHeadOut(), dim});
+        s.put("mlp_head.1.bias", new long[] {mlpHeadOut()});
+        if (twoStageHead()) {
+            s.put("head.weight", new long[] {numClasses, headHidden});
+            s.put("head.bias", new long[] {numClasses});
+        }
         return s;
     }
 
@@ -155,7 +175,8 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
                 + 2L * 2 * heads * n * n * headDim                      // U·Uᵀ and A·U
                 + (projectsOut() ? 2L * n * innerDim() * dim : 0)       // output projection
                 + 2L * n * dim * dim;                                   // ISTA
-        return f + depth * layer + 2L * dim * numClasses;
+        long head = 2L * dim * mlpHeadOut() + (twoStageHead() ? 2L * headHidden * numClasses : 0);
+        return f + depth * layer + head;
     }
 
     static long numel(long[] shape) {

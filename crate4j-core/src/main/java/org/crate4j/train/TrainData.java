@@ -21,9 +21,7 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
     public static TrainData open(Path dir, String valSplit, PrintStream log) {
         boolean fm = dir == null;
         Path root = fm ? DataHome.ensureFashionMnist(true, true, log) : dir;
-        if (!java.nio.file.Files.isDirectory(root)) {
-            throw new CrateException("data directory " + root + " does not exist");
-        }
+        org.crate4j.io.Inputs.requireDirectory(root, "data directory");
         Dataset train = Datasets.open(root, "train");
         Dataset val = Datasets.open(root, valSplit);
         if (train.size() == 0) {

@@ -4,12 +4,11 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import javax.imageio.ImageIO;
 import org.crate4j.CrateException;
+import org.crate4j.io.AtomicFiles;
 
 /**
  * Writes output files through a temporary file in the same folder and a rename, so a reader (or
@@ -37,29 +36,17 @@ public final class AtomicWrite {
 
     private static void write(Path file, Body body) {
         Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
         Path tmp = null;
         try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            tmp = AtomicFiles.temporaryFor(target);
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 body.writeTo(out);
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.commit(tmp, target);
         } catch (IOException e) {
             throw new CrateException("cannot write " + file + ": " + e.getMessage(), e);
         } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the temp file is hidden and harmless; the error that matters was already thrown
-                }
-            }
+            AtomicFiles.discard(tmp);
         }
     }
 }

@@ -22,7 +22,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Java logits and every layer's intermediates equal PyTorch's on the same weights. The fixtures
  * come from tools/fixtures/make_classifier_fixtures.py (PyTorch 1.13, textbook three-GEMM ISTA;
- * overlapping patch windows through PyTorch's own im2col, {@code F.unfold}).
+ * overlapping patch windows through PyTorch's own im2col, {@code F.unfold}; crate_demo and
+ * crate_features in the segmentation notebooks' layout, {@code {'model': state_dict}}, the first
+ * with the demo's two-stage head).
  */
 public class ClassifierParityTest {
     static final double TOL = 1e-4;
@@ -36,7 +38,8 @@ public class ClassifierParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"crate_main_module", "crate_mean_nonsquare", "crate_transposed_views", "crate_fp16", "crate_one_head", "crate_window", "crate_code"})
+    @ValueSource(strings = {"crate_main_module", "crate_mean_nonsquare", "crate_transposed_views", "crate_fp16", "crate_one_head", "crate_window", "crate_code",
+            "crate_demo", "crate_features"})
     void matchesPyTorchOnReferenceCheckpoints(String name) {
         Torch.init();
         Safetensors.Contents expected = Safetensors.read(fixture(name + ".expected.safetensors"));
@@ -53,6 +56,9 @@ public class ClassifierParityTest {
         // the window's sparse code (crate_code: 40 atoms) is read off its tensor
         assertEquals(cfg.has("code") ? cfg.get("code").getAsInt() : 0, model.config().patchCode());
         assertEquals(cfg.get("classes").getAsInt(), model.config().numClasses());
+        // the segmentation demo's two-stage head (crate_demo: mlp_head 24 → 20, head 20 → 7) is read off head.weight
+        assertEquals(cfg.has("head_hidden") ? cfg.get("head_hidden").getAsInt() : 0, model.config().headHidden());
+        assertEquals(cfg.get("head_dim").getAsInt(), model.config().headDim());
         Map<String, RawTensor> exp = expected.tensors();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Tensor images = tensor(exp.get("images"));
