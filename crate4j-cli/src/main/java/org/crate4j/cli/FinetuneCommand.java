@@ -29,7 +29,6 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        train.check();
         String setup = runtime.apply();
         TrainData data = TrainData.open(train.data, train.valSplit, System.err);
         int classes = data.train().classes().size();

@@ -12,7 +12,6 @@ import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
 import org.crate4j.train.MaePretrainer;
 import org.crate4j.train.PretrainOptions;
-import org.crate4j.train.TrainOptions;
 import org.crate4j.train.TrainData;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -85,7 +84,6 @@ final class MaePretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TrainOptions.requireAccumSteps(accumSteps);
         String setup = runtime.apply();
         TrainData d = TrainData.open(data, "val", System.err);
         boolean fashion = data == null;

@@ -47,7 +47,6 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        train.check();
         DistEnv env = DistEnv.fromEnvironment();
         int local = env.distributed() ? 1 : localProcesses();
         if (local > 1) {

@@ -52,13 +52,6 @@ final class TrainOptionsMixin {
     @Option(names = "--sam", description = "sharpness-aware minimisation radius rho (0: off); doubles the cost of a step")
     Double sam;
 
-    /** Refuses bad flags that need nothing else to be judged, before a command opens data or starts processes. */
-    void check() {
-        if (accumSteps != null) {
-            TrainOptions.requireAccumSteps(accumSteps);
-        }
-    }
-
     /** The recipe with the flags applied, for {@code world} processes (see {@link TrainOptions#forWorld}). */
     TrainOptions apply(TrainOptions base, String command, int world) {
         return flags(base, command).forWorld(base, world, batch != null, lr != null, minLr != null);

@@ -26,6 +26,14 @@ public final class DataParallelWorker {
     static final Transform TRAIN_TF = Transforms.compose(Transforms.horizontalFlip(0.5), Transforms.normalize(new float[] {0.5f}, new float[] {0.5f}));
     static final Transform EVAL_TF = Transforms.normalize(new float[] {0.5f}, new float[] {0.5f});
 
+    /** Rank 0's epoch lines on stdout, for the tests that wait for training to be under way. */
+    static final TrainingListener EPOCH_LINES = new TrainingListener() {
+        @Override
+        public void onEpoch(Epoch e) {
+            System.out.printf("epoch %.2f: train loss %.4f | val top-1 %.4f%n", e.position(), e.metric("train_loss"), e.metric("val_top1"));
+        }
+    };
+
     private DataParallelWorker() {}
 
     static TrainOptions options(Path out, int batch, int accumSteps, int epochs, boolean resume) {
@@ -49,7 +57,7 @@ public final class DataParallelWorker {
         Torch.seed(11 + sync.rank()); // different on each rank: the broadcast from rank 0 must make them equal
         Crate model = Crate.create(CONFIG);
         Trainer t = new Trainer(model, options(out, batch, accumSteps, epochs, resume), Precision.FP32, Device.CPU, sync, Map.of(),
-                List.of(new MetricsFiles()));
+                List.of(new MetricsFiles(), EPOCH_LINES));
         if (stopAfter > 0) {
             t.stopAfterStep(stopAfter);
         }
