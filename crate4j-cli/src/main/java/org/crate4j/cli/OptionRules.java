@@ -81,6 +81,7 @@ final class OptionRules {
             Map.entry("--mask-ratio", fraction()),
             Map.entry("--crop-scale", positiveFraction()),
             Map.entry("--seed", ANY),
+            Map.entry("--log-every", ints(0, 1 << 30)),
             // analysis
             Map.entry("--tau", closed(-1, 1)),
             Map.entry("--mass", positiveFraction()),
