@@ -25,22 +25,22 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--runs", paramLabel = "DIR", description = "a folder searched for checkpoints and run folders (repeatable)")
     List<Path> runs = new ArrayList<>();
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE}, this machine only)")
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE}, this machine only)")
     String host;
 
-    @Option(names = "--port", defaultValue = "8765", description = "port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8765", description = "port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--max-upload-mb", defaultValue = "20", description = "largest image accepted, in MB (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-upload-mb", paramLabel = "MB", defaultValue = "20", description = "largest image accepted, in MB (default: ${DEFAULT-VALUE})")
     int maxUploadMb;
 
-    @Option(names = "--models", defaultValue = "2", description = "models kept loaded; the least recently used is closed (default: ${DEFAULT-VALUE})")
+    @Option(names = "--models", paramLabel = "N", defaultValue = "2", description = "models kept loaded; the least recently used is closed (default: ${DEFAULT-VALUE})")
     int maxModels;
 
-    @Option(names = "--model", description = "preset naming heads/channels when a .pth leaves them open (e.g. crate-tiny, crate-mae-base)")
+    @Option(names = "--model", paramLabel = "PRESET", description = "preset naming heads/channels when a .pth leaves them open (e.g. crate-tiny, crate-mae-base)")
     String model;
 
-    @Option(names = "--heads", defaultValue = "0", description = "number of heads, when neither a .pth nor --model says")
+    @Option(names = "--heads", paramLabel = "N", defaultValue = "0", description = "number of heads, when neither a .pth nor --model says")
     int heads;
 
     @Mixin
