@@ -48,7 +48,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         String setup = runtime.apply();
         WeightsFile file = WeightsFile.read(weights);
-        Crate m = CrateWeights.load(file, new CrateWeights.Options(model, heads, false, 0, null));
+        Crate m = CrateWeights.load(file, new CrateWeights.Options(model, heads, false, 0, null), runtime.device());
         TrainData d = TrainData.open(data, split, System.err);
         if (d.val().classes().size() != m.config().numClasses()) {
             throw new org.crate4j.CrateException(weights + " has " + m.config().numClasses() + " classes but " + d.root() + " has "
@@ -57,7 +57,7 @@ final class EvalCommand implements Callable<Integer> {
         Preprocessing pre = Preprocessing.fromMetadata(file.metadata(), d.preprocessing(m.config().channels()));
         try (DataLoader loader = new DataLoader(d.val(), pre.evalTransform(m.config().imageHeight(), m.config().imageWidth(),
                 m.config().channels()), batch, false, false, 0, 1, 2)) {
-            Evaluation.Result r = Evaluation.run(m, loader, runtime.precision(), runtime.device(), GradientSync.none(), tta.equals("flip"));
+            Evaluation.Result r = Evaluation.run(m, loader, runtime.precision(), GradientSync.none(), tta.equals("flip"));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("weights", weights.toString());
             json.put("data", d.root().toString());

@@ -32,13 +32,13 @@ final class FinetuneCommand implements Callable<Integer> {
         String setup = runtime.apply();
         TrainData data = TrainData.open(train.data, train.valSplit, System.err);
         int classes = data.train().classes().size();
-        Crate m = CrateWeights.load(weights, new CrateWeights.Options(model, heads, true, classes, null));
+        Crate m = CrateWeights.load(weights, new CrateWeights.Options(model, heads, true, classes, null), runtime.device());
         TrainOptions opt = train.apply(TrainOptions.finetuneRecipe(null), "finetune", 1);
         System.out.println("finetune " + weights.getFileName() + " (dim " + m.config().dim() + ", depth " + m.config().depth()
                 + ", input " + m.config().imageHeight() + "x" + m.config().imageWidth() + ") on " + data.root() + " ("
                 + data.train().size() + " train / " + data.val().size() + " " + train.valSplit + " images, " + classes
                 + " classes, new head); " + setup);
-        Training.run(m, data, opt, runtime.precision(), runtime.device(), System.out);
+        Training.run(m, data, opt, runtime.precision(), System.out);
         return 0;
     }
 }

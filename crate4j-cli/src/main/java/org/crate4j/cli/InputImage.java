@@ -8,6 +8,7 @@ import org.crate4j.data.FloatImage;
 import org.crate4j.data.Image;
 import org.crate4j.data.ImageFiles;
 import org.crate4j.data.Transforms;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 
 /**
@@ -27,8 +28,9 @@ record InputImage(Path path, String name, Image original, Image display, Tensor 
         FloatImage rgb = FloatImage.fromImage(original);
         Image display = Transforms.resize(size, size).apply(rgb, null).toImage();
         FloatImage in = ModelInput.stretch(channels, size, size, norm).apply(rgb, null);
-        // created outside any PointerScope, so it lives (GC-owned) across the commands' per-image scopes
-        Tensor t = Torch.fromFloats(in.data, 1, in.channels, in.height, in.width);
+        // created outside any PointerScope, so it lives (GC-owned) across the commands' per-image scopes; in host
+        // memory, as the pixels are: the traced encoder copies it to the model's device
+        Tensor t = Torch.floats(Device.CPU, in.data, 1, in.channels, in.height, in.width);
         return new InputImage(path, baseName(path), original, display, t);
     }
 

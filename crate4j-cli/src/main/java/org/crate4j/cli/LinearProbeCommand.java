@@ -84,7 +84,7 @@ final class LinearProbeCommand implements Callable<Integer> {
             norm = weights.normalization(channels);
             if (!rawPixels) {
                 Torch.seed(seed);
-                model = randomInit ? CrateMae.create(c) : weights.load(true, null);
+                model = randomInit ? CrateMae.create(c, runtime.device()) : weights.load(true, null, runtime.device());
             }
         } else {
             channels = d.train().channels();
@@ -98,8 +98,8 @@ final class LinearProbeCommand implements Callable<Integer> {
         Dataset trainSet = trainImages == null ? d.train() : Datasets.head(d.train(), trainImages);
         ProbeFeatures train, test;
         if (model != null) {
-            train = ProbeFeatures.encoder(model, pooling, trainSet, tf, batch, workers, runtime.precision(), runtime.device(), "features train");
-            test = ProbeFeatures.encoder(model, pooling, d.val(), tf, batch, workers, runtime.precision(), runtime.device(), "features test");
+            train = ProbeFeatures.encoder(model, pooling, trainSet, tf, batch, workers, runtime.precision(), "features train");
+            test = ProbeFeatures.encoder(model, pooling, d.val(), tf, batch, workers, runtime.precision(), "features test");
         } else {
             int dim = channels * size * size;
             train = ProbeFeatures.pixels(trainSet, tf, batch, workers, dim, "pixels train");

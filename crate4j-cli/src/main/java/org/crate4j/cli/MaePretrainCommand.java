@@ -96,8 +96,8 @@ final class MaePretrainCommand implements Callable<Integer> {
                 d.val().size(), c.maskRatio(), c.normPixLoss() ? ", norm-pix loss" : "", opt.batch(), opt.lr(),
                 opt.epochs() > 0 ? opt.epochs() + " epochs" : "schedule fitted to " + opt.timeBudgetMin() + " min", setup);
         Torch.seed(opt.seed());
-        CrateMae m = CrateMae.create(c);
-        MaePretrainer.Summary s = new MaePretrainer(m, opt, runtime.precision(), runtime.device(), meta, System.out)
+        CrateMae m = CrateMae.create(c, runtime.device());
+        MaePretrainer.Summary s = new MaePretrainer(m, opt, runtime.precision(), meta, System.out)
                 .fit(d.train(), d.pretrainTransform(c.channels(), c.imageSize(), opt.cropScaleMin()), d.val(),
                         d.evalTransform(c.channels(), c.imageSize(), c.imageSize()));
         System.out.printf("done: held-out loss %.4f (train %.4f) after %d steps (%.2f epochs) in %.1f min, %.0f img/s; "

@@ -7,6 +7,7 @@ import org.crate4j.CrateException;
 import org.crate4j.analysis.ModelInput;
 import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.WeightsFile;
+import org.crate4j.engine.Device;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
 import picocli.CommandLine.Option;
@@ -29,10 +30,10 @@ final class MaeWeightsOptions {
         return weights;
     }
 
-    /** The model; {@code encoderOnly} accepts files without the decoder, {@code maskRatio} (or null) overrides the file's. */
-    CrateMae load(boolean encoderOnly, Double maskRatio) {
+    /** The model on {@code device}; {@code encoderOnly} accepts files without the decoder, {@code maskRatio} (or null) overrides the file's. */
+    CrateMae load(boolean encoderOnly, Double maskRatio, Device device) {
         MaeWeights.Options o = new MaeWeights.Options(model, heads, 0, encoderOnly, null, maskRatio, null);
-        return MaeWeights.load(required(""), o);
+        return MaeWeights.load(required(""), o, device);
     }
 
     MaeConfig config() {

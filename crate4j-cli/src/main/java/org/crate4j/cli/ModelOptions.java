@@ -2,13 +2,13 @@ package org.crate4j.cli;
 
 import java.nio.file.Path;
 import java.util.Map;
-import org.crate4j.CrateException;
 import org.crate4j.analysis.ModelInput;
 import org.crate4j.analysis.TracedEncoder;
 import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.WeightsFile;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import picocli.CommandLine.Option;
 
@@ -30,23 +30,20 @@ final class ModelOptions {
     /** The file's metadata (our mean/std), kept from {@link #load()} so the file is read once. */
     private Map<String, String> metadata;
 
-    /** The model as a traced encoder running at the requested precision, on the CPU. */
+    /** The model as a traced encoder on the requested device, running at the requested precision. */
     TracedEncoder encoder(RuntimeOptions runtime) {
         runtime.apply();
-        if (runtime.device().isCuda()) {
-            throw new CrateException("the analysis commands run on the CPU: drop --device " + runtime.device());
-        }
-        return atPrecision(load(), runtime.precision(), runtime);
+        return atPrecision(load(runtime.device()), runtime.precision());
     }
 
-    /** A classifier's encoder (its layers before the head), or an MAE encoder with nothing masked. */
-    TracedEncoder load() {
+    /** A classifier's encoder (its layers before the head), or an MAE encoder with nothing masked, on {@code device}. */
+    TracedEncoder load(Device device) {
         MaeWeights.Source src = MaeWeights.read(weights); // for a .pth also the MAE training arguments
         metadata = src.file().metadata();
         if (CheckpointKind.of(src.file().shapes(), metadata) == CheckpointKind.MAE) {
-            return TracedEncoder.of(MaeWeights.load(src, new MaeWeights.Options(model, heads, 0, true, null, null, null)));
+            return TracedEncoder.of(MaeWeights.load(src, new MaeWeights.Options(model, heads, 0, true, null, null, null), device));
         }
-        return TracedEncoder.of(CrateWeights.load(src.file(), new CrateWeights.Options(model, heads, false, 0, null)).train(false));
+        return TracedEncoder.of(CrateWeights.load(src.file(), new CrateWeights.Options(model, heads, false, 0, null), device).train(false));
     }
 
     /** Our safetensors carry the training mean/std (classifier and MAE alike); reference checkpoints carry nothing. */
@@ -57,9 +54,9 @@ final class ModelOptions {
         return ModelInput.normalization(channels, metadata);
     }
 
-    private static TracedEncoder atPrecision(TracedEncoder base, Precision precision, RuntimeOptions runtime) {
+    private static TracedEncoder atPrecision(TracedEncoder base, Precision precision) {
         return base.withTracer(images -> {
-            try (Precision.Scope s = precision.enter(runtime.device())) {
+            try (Precision.Scope s = precision.enter(base.device())) {
                 return base.trace(images);
             }
         });

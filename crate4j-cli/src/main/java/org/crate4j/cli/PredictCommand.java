@@ -61,7 +61,7 @@ final class PredictCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String setup = runtime.apply();
         WeightsFile file = WeightsFile.read(weights);
-        Crate m = CrateWeights.load(file, new CrateWeights.Options(model, heads, false, 0, null));
+        Crate m = CrateWeights.load(file, new CrateWeights.Options(model, heads, false, 0, null), runtime.device());
         CrateConfig c = m.config();
         Preprocessing pre = Preprocessing.fromMetadata(file.metadata(), Preprocessing.defaultFor(c.channels()));
         if (mean != null || std != null) {
@@ -75,7 +75,7 @@ final class PredictCommand implements Callable<Integer> {
             FloatImage img = t.apply(FloatImage.fromImage(ImageFiles.readRgb(images.get(i))), new java.util.Random(0));
             System.arraycopy(img.data, 0, batch, i * per, per);
         }
-        List<List<Prediction.Guess>> result = Prediction.topK(m, batch, images.size(), top, names, runtime.precision(), runtime.device());
+        List<List<Prediction.Guess>> result = Prediction.topK(m, batch, images.size(), top, names, runtime.precision());
         if (!json) {
             System.out.println("# " + weights.getFileName() + ": " + c.numClasses() + " classes, input " + c.imageHeight() + "x"
                     + c.imageWidth() + "; " + setup);

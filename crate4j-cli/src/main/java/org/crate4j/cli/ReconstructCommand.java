@@ -58,7 +58,7 @@ final class ReconstructCommand implements Callable<Integer> {
     public Integer call() {
         runtime.apply();
         weights.required("for reconstruct");
-        CrateMae model = weights.load(false, maskRatio);
+        CrateMae model = weights.load(false, maskRatio, runtime.device());
         MaeConfig c = model.config();
         ModelInput.Normalization norm = weights.normalization(c.channels());
         List<String> names = new ArrayList<>();
@@ -80,12 +80,12 @@ final class ReconstructCommand implements Callable<Integer> {
             }
         }
         int n = inputs.size();
-        Tensor x = ModelInput.batch(inputs);
-        Tensor noise = Masking.seededNoise(seed, 0, n, c.numPatches());
+        Tensor x = ModelInput.batch(inputs, model.device());
+        Tensor noise = Masking.seededNoise(seed, 0, n, c.numPatches(), model.device());
         Precision precision = runtime.precision();
         CrateMae.Reconstruction r;
         double loss;
-        try (NoGradGuard g = new NoGradGuard(); Precision.Scope ac = precision.enter(runtime.device())) {
+        try (NoGradGuard g = new NoGradGuard(); Precision.Scope ac = precision.enter(model.device())) {
             r = model.reconstruct(x, noise);
             loss = model.forward(x, noise).loss().item_double();
         }

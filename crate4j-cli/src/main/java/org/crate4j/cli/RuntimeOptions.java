@@ -7,11 +7,13 @@ import picocli.CommandLine.Option;
 
 /** Options every compute command shares: device, precision, threads, verbosity. */
 public final class RuntimeOptions {
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", defaultValue = "cpu",
+            description = "cpu, cuda or cuda:N: where the model and every tensor of the run live (cuda needs the CUDA natives, README GPUs; default: ${DEFAULT-VALUE})")
     String device;
 
     @Option(names = "--precision", defaultValue = "fp32",
-            description = "fp32, bf16 (autocast; fp32 master weights) or auto (bf16 where the hardware has fast bf16). Default: ${DEFAULT-VALUE}")
+            description = "fp32; bf16 or fp16 (autocast, fp32 master weights; fp16 trains with a dynamic loss scale); or auto "
+                    + "(bf16 on CUDA devices and CPUs with fast bf16, fp16 on older CUDA devices, else fp32). Default: ${DEFAULT-VALUE}")
     String precision;
 
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads (default: all cores)")
@@ -28,8 +30,13 @@ public final class RuntimeOptions {
         return Precision.parse(precision, device());
     }
 
-    /** Applies threads and returns a one-line description for the command's output. */
+    /**
+     * Checks the device (one line and exit 2 when CUDA is asked for but not there, before the
+     * command reads or writes anything), applies threads and returns a one-line description for
+     * the command's output.
+     */
     String apply() {
+        device().require();
         int n = Torch.setThreads(threads);
         return "device " + device() + ", precision " + precision() + ", threads " + n;
     }

@@ -48,6 +48,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DistEnv env = DistEnv.fromEnvironment();
+        runtime.device().require(); // before any process is launched or file written
         int local = env.distributed() ? 1 : localProcesses();
         if (local > 1) {
             int threads = runtime.threads > 0 ? runtime.threads : Math.max(1, Runtime.getRuntime().availableProcessors() / local);
@@ -117,8 +118,8 @@ final class TrainCommand implements Callable<Integer> {
                     + String.format("; global batch %d (%d per process), lr %.3g", opt.batch() * env.worldSize(), opt.batch(), opt.lr()));
         }
         org.crate4j.engine.Torch.seed(opt.seed());
-        Crate m = Crate.create(c);
-        Training.run(m, data, opt, runtime.precision(), device, sync, System.out);
+        Crate m = Crate.create(c, device);
+        Training.run(m, data, opt, runtime.precision(), sync, System.out);
         return 0;
     }
 }

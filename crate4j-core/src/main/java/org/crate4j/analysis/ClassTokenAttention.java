@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 
 /**
@@ -81,7 +82,7 @@ public record ClassTokenAttention(int layer, int gridHeight, int gridWidth, floa
     /** The patch weights upsampled to height × width, bilinear as {@link AttentionMaps#upsample}, for drawing on the image. */
     public HeadMaps pixels(int height, int width) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor grid = Torch.fromFloats(maps().values(), 1, heads(), gridHeight, gridWidth);
+            Tensor grid = Torch.floats(Device.CPU, maps().values(), 1, heads(), gridHeight, gridWidth); // host arrays, for drawing
             return AttentionMaps.maps(AttentionMaps.upsample(grid, height, width).select(0, 0));
         }
     }

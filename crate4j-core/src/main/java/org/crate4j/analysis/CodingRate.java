@@ -3,8 +3,9 @@ package org.crate4j.analysis;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
 
 /**
  * The coding rate of a layer's subspace projections (SPEC §4, the reference's
@@ -38,7 +39,7 @@ public final class CodingRate {
         Tensor norms = torch.sqrt(u.mul(u).sum(new long[] {-1}, true, new ScalarTypeOptional())).clamp_min(new Scalar(1e-12));
         Tensor x = u.div(norms);
         Tensor gram = torch.matmul(x.transpose(-1, -2), x);                              // (B, h, k, k)
-        Tensor eye = torch.eye(k, new TensorOptions(torch.ScalarType.Double));
+        Tensor eye = Torch.eye(Device.CPU, torch.ScalarType.Double, k);                  // u is on the CPU (asDouble)
         Tensor logdet = torch.logdet(eye.add(gram.mul(new Scalar(k / (n * epsilon)))));  // (B, h)
         return Tensors.toDoubles(logdet.sum(new long[] {1}, false, new ScalarTypeOptional()).mul(new Scalar(0.5)));
     }

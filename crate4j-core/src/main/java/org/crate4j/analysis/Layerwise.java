@@ -81,7 +81,7 @@ public final class Layerwise {
                 break;
             }
             try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-                Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).narrow(0, 0, take);
+                Tensor x = Torch.floats(encoder.device(), b.images(), b.size(), b.channels(), b.height(), b.width()).narrow(0, 0, take);
                 acc.add(encoder.trace(x));
             }
             progress.accept(take);

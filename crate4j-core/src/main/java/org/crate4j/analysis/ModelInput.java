@@ -9,6 +9,7 @@ import org.crate4j.CrateException;
 import org.crate4j.data.FloatImage;
 import org.crate4j.data.Transform;
 import org.crate4j.data.Transforms;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 
 /**
@@ -44,15 +45,15 @@ public final class ModelInput {
                 Transforms.normalize(n.mean(), n.std()));
     }
 
-    /** Stacks same-size CHW images into a (B, C, H, W) tensor. */
-    public static Tensor batch(List<FloatImage> images) {
+    /** Stacks same-size CHW images into a (B, C, H, W) tensor on {@code device}. */
+    public static Tensor batch(List<FloatImage> images, Device device) {
         FloatImage first = images.get(0);
         int size = first.data.length;
         float[] all = new float[Math.multiplyExact(size, images.size())];
         for (int i = 0; i < images.size(); i++) {
             System.arraycopy(images.get(i).data, 0, all, i * size, size);
         }
-        return Torch.fromFloats(all, images.size(), first.channels, first.height, first.width);
+        return Torch.floats(device, all, images.size(), first.channels, first.height, first.width);
     }
 
     private static float[] floats(String key, String json, int channels) {

@@ -3,6 +3,8 @@ package org.crate4j.analysis;
 import java.nio.DoubleBuffer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
 
 /** Copies between tensors and Java arrays in double precision, for the small linear algebra here. */
 final class Tensors {
@@ -16,8 +18,9 @@ final class Tensors {
         return out;
     }
 
+    /** fp64 on the CPU, where the linear algebra here runs. */
     static Tensor fromDoubles(double[] values, long... shape) {
-        return Tensor.create(values, shape);
+        return Torch.doubles(Device.CPU, values, shape);
     }
 
     /** fp64 on the CPU: log-determinants and eigenvectors of near-singular matrices need it. */

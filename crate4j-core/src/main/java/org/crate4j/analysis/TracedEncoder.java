@@ -3,6 +3,8 @@ package org.crate4j.analysis;
 import java.util.List;
 import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.model.Crate;
@@ -15,8 +17,14 @@ import org.crate4j.model.LayerTrace;
  * every trace must be the class token, tokens 1…N the patches in row-major order.
  */
 public interface TracedEncoder {
-    /** Runs the encoder on (B, C, H, W) images and returns one trace per layer. */
+    /**
+     * Runs the encoder on (B, C, H, W) images, wherever they are (they are copied to the model's
+     * device), and returns one trace per layer, on the model's device.
+     */
     List<LayerTrace> trace(Tensor images);
+
+    /** Where the model lives: the traces are there. */
+    Device device();
 
     int patchSize();
 
@@ -29,16 +37,21 @@ public interface TracedEncoder {
 
     int imageWidth();
 
-    /** An encoder given by its trace function and its sizes. */
+    /** An encoder given by its trace function, its sizes and its device (the trace function gets images there). */
     record Traced(Function<Tensor, List<LayerTrace>> tracer, int patchSize, int depth, int channels,
-            int imageHeight, int imageWidth) implements TracedEncoder {
-        @Override public List<LayerTrace> trace(Tensor images) { return tracer.apply(images); }
+            int imageHeight, int imageWidth, Device device) implements TracedEncoder {
+        /** A trace function of a model on the CPU. */
+        public Traced(Function<Tensor, List<LayerTrace>> tracer, int patchSize, int depth, int channels, int imageHeight, int imageWidth) {
+            this(tracer, patchSize, depth, channels, imageHeight, imageWidth, Device.CPU);
+        }
+
+        @Override public List<LayerTrace> trace(Tensor images) { return tracer.apply(Torch.onDevice(images, device)); }
     }
 
     /** A CRATE classifier's layers (the traces stop before its pooling and head). */
     static TracedEncoder of(Crate model) {
         CrateConfig c = model.config();
-        return new Traced(model::trace, c.patchSize(), c.depth(), c.channels(), c.imageHeight(), c.imageWidth());
+        return new Traced(model::trace, c.patchSize(), c.depth(), c.channels(), c.imageHeight(), c.imageWidth(), model.device());
     }
 
     /**
@@ -48,12 +61,12 @@ public interface TracedEncoder {
      */
     static TracedEncoder of(CrateMae model) {
         MaeConfig c = model.config();
-        return new Traced(model::trace, c.patchSize(), c.encoderDepth(), c.channels(), c.imageSize(), c.imageSize());
+        return new Traced(model::trace, c.patchSize(), c.encoderDepth(), c.channels(), c.imageSize(), c.imageSize(), model.device());
     }
 
     /** The same encoder with its trace run through {@code tracer} (e.g. inside an autocast scope). */
     default TracedEncoder withTracer(Function<Tensor, List<LayerTrace>> tracer) {
-        return new Traced(tracer, patchSize(), depth(), channels(), imageHeight(), imageWidth());
+        return new Traced(tracer, patchSize(), depth(), channels(), imageHeight(), imageWidth(), device());
     }
 
     /** Fails with the valid range when {@code layer} is not a layer index of this encoder. */

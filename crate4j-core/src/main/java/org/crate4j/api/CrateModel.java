@@ -67,12 +67,12 @@ public final class CrateModel implements AutoCloseable {
     private boolean closed;
 
     private CrateModel(Path source, Crate classifier, CrateMae mae, Map<String, String> metadata, List<String> labels,
-            Device device, Precision precision) {
+            Precision precision) {
         this.source = source;
         this.classifier = classifier;
         this.mae = mae;
         this.encoder = classifier != null ? TracedEncoder.of(classifier) : TracedEncoder.of(mae);
-        this.device = device;
+        this.device = encoder.device();
         this.precision = precision;
         int channels = encoder.channels();
         this.preprocessing = Preprocessing.fromMetadata(metadata, Preprocessing.defaultFor(channels));
@@ -136,19 +136,19 @@ public final class CrateModel implements AutoCloseable {
             if (threads > 0) {
                 Torch.setThreads(threads);
             }
-            Device dev = Device.parse(device);
+            Device dev = Device.parse(device).require();
             Precision prec = Precision.parse(precision, dev);
             MaeWeights.Source src = MaeWeights.read(weights);
             Map<String, String> metadata = src.file().metadata();
             if (CheckpointKind.of(src.file().shapes(), metadata) == CheckpointKind.MAE) {
-                CrateMae m = MaeWeights.load(src, new MaeWeights.Options(preset, heads, 0, true, null, null, null));
-                return new CrateModel(weights, null, m, metadata, labels, dev, prec);
+                CrateMae m = MaeWeights.load(src, new MaeWeights.Options(preset, heads, 0, true, null, null, null), dev);
+                return new CrateModel(weights, null, m, metadata, labels, prec);
             }
-            Crate c = CrateWeights.load(src.file(), new CrateWeights.Options(preset, heads, false, 0, null)).train(false);
+            Crate c = CrateWeights.load(src.file(), new CrateWeights.Options(preset, heads, false, 0, null), dev).train(false);
             if (labels != null && labels.size() != c.config().numClasses()) {
                 throw new CrateException(labels.size() + " labels given but " + weights + " has " + c.config().numClasses() + " classes");
             }
-            return new CrateModel(weights, c, null, metadata, labels, dev, prec);
+            return new CrateModel(weights, c, null, metadata, labels, prec);
         }
     }
 
@@ -176,7 +176,7 @@ public final class CrateModel implements AutoCloseable {
         Transform t = preprocessing.evalTransform(c.imageHeight(), c.imageWidth(), c.channels());
         FloatImage in = t.apply(FloatImage.fromImage(image), new Random(0));
         List<Classification> out = new ArrayList<>();
-        for (Prediction.Guess g : Prediction.topK(classifier, in.data, 1, k, labels, precision, device).get(0)) {
+        for (Prediction.Guess g : Prediction.topK(classifier, in.data, 1, k, labels, precision).get(0)) {
             out.add(new Classification(g.index(), g.label(), g.probability()));
         }
         return out;
@@ -226,7 +226,7 @@ public final class CrateModel implements AutoCloseable {
                 CrateConfig c = classifier.config();
                 Transform t = preprocessing.evalTransform(c.imageHeight(), c.imageWidth(), c.channels());
                 FloatImage in = t.apply(FloatImage.fromImage(image), new Random(0));
-                Tensor x = Torch.fromFloats(in.data, 1, in.channels, in.height, in.width);
+                Tensor x = Torch.floats(device, in.data, 1, in.channels, in.height, in.width);
                 return Torch.toFloats(classifier.pooled(classifier.forwardFeatures(x, null)));
             }
             Tensor z = mae.encodeFeatures(analysisInput(image));
@@ -234,11 +234,11 @@ public final class CrateModel implements AutoCloseable {
         }
     }
 
-    /** The image stretched to the model's input size and normalised, as {@code crate attention} prepares it. */
+    /** The image stretched to the model's input size and normalised, as {@code crate attention} prepares it, on the model's device. */
     private Tensor analysisInput(Image image) {
         FloatImage in = ModelInput.stretch(encoder.channels(), encoder.imageHeight(), encoder.imageWidth(), normalization)
                 .apply(FloatImage.fromImage(image), null);
-        return Torch.fromFloats(in.data, 1, in.channels, in.height, in.width);
+        return Torch.floats(device, in.data, 1, in.channels, in.height, in.width);
     }
 
     /**
@@ -275,6 +275,7 @@ public final class CrateModel implements AutoCloseable {
     /** The underlying classifier for the full library API, or null for a CRATE-MAE file. */
     public Crate classifier() { return classifier; }
 
+    /** Where the model lives (the device it was loaded on). */
     public Device device() { return device; }
 
     public Precision precision() { return precision; }

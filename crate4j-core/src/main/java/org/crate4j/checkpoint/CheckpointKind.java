@@ -9,7 +9,12 @@ public enum CheckpointKind {
             "use it with train/predict/convert and the analysis commands"),
     MAE("a CRATE-MAE", "patch_embed.proj, blocks.*, decoder_*",
             "use it with mae-pretrain, reconstruct, linear-probe or the analysis commands"),
+    TOST("a ToST", "patch_embed.proj.*.1.running_mean, blocks.*.attn.temp, cls_attn_blocks.*",
+            "load it as a ToST model (org.crate4j.tost.TostWeights)"),
     UNKNOWN("an unknown", "", "");
+
+    /** Our ToST safetensors' format tag (org.crate4j.tost.TostWeights writes it). */
+    public static final String TOST_FORMAT = "crate4j-tost";
 
     private final String label;
     private final String keys;
@@ -21,7 +26,7 @@ public enum CheckpointKind {
         this.fix = fix;
     }
 
-    /** "a CRATE classifier", "a CRATE-MAE", "an unknown": for messages. */
+    /** "a CRATE classifier", "a CRATE-MAE", "a ToST", "an unknown": for messages. */
     public String label() {
         return label;
     }
@@ -34,6 +39,9 @@ public enum CheckpointKind {
         if (MaeWeights.FORMAT.equals(format)) {
             return MAE;
         }
+        if (TOST_FORMAT.equals(format) || isTost(shapes)) {
+            return TOST; // before the key loop: ToST's stem is also named patch_embed.proj
+        }
         for (String k : shapes.keySet()) {
             if (k.startsWith("transformer.layers.") || k.startsWith("to_patch_embedding.") || k.startsWith("mlp_head.")) {
                 return CLASSIFIER;
@@ -44,6 +52,17 @@ public enum CheckpointKind {
             }
         }
         return UNKNOWN;
+    }
+
+    /** ToST's own keys: TSSA's temperature, the class-attention blocks, the Fourier projection. */
+    private static boolean isTost(Map<String, long[]> shapes) {
+        for (String k : shapes.keySet()) {
+            if ((k.startsWith("blocks.") && k.endsWith(".attn.temp")) || k.startsWith("cls_attn_blocks.")
+                    || k.startsWith("pos_embeder.")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Fails with one line when the file is recognisably of another kind than {@code wanted}. */

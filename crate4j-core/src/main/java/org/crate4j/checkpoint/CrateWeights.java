@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
@@ -46,11 +47,21 @@ public final class CrateWeights {
     }
 
     public static Crate load(Path path, Options opt) {
-        return load(WeightsFile.read(path), opt);
+        return load(WeightsFile.read(path), opt, Device.CPU);
     }
 
-    /** Builds the model from an already-read file (whose metadata the caller may also want). */
+    /** The model on {@code device}: the file is read to host memory and each tensor copied over. */
+    public static Crate load(Path path, Options opt, Device device) {
+        return load(WeightsFile.read(path), opt, device);
+    }
+
+    /** Builds the model on the CPU from an already-read file (whose metadata the caller may also want). */
     public static Crate load(WeightsFile file, Options opt) {
+        return load(file, opt, Device.CPU);
+    }
+
+    /** Builds the model on {@code device} from an already-read file. */
+    public static Crate load(WeightsFile file, Options opt, Device device) {
         Path path = file.path();
         CrateConfig config = configFor(file, opt);
         Map<String, RawTensor> tensors = new LinkedHashMap<>(file.tensors());
@@ -62,13 +73,13 @@ public final class CrateWeights {
         Map<String, long[]> found = new LinkedHashMap<>();
         tensors.forEach((k, v) -> found.put(k, v.shape()));
         StateDictCheck.requireExact(path.toString(), expected, found, headsHint(config));
-        Crate model = Crate.create(config);
+        Crate fresh = Crate.create(config); // supplies what the file leaves out (a new head)
         Map<String, Tensor> values = new LinkedHashMap<>();
         for (String name : config.parameterShapes().keySet()) {
             RawTensor raw = tensors.get(name);
-            values.put(name, raw == null ? model.parameters().get(name) : Torch.fromFloats(raw.toFloats(), raw.shape()));
+            values.put(name, raw == null ? fresh.parameters().get(name) : Torch.floats(Device.CPU, raw.toFloats(), raw.shape()));
         }
-        return Crate.fromTensors(config, values);
+        return Crate.fromTensors(config, values, device);
     }
 
     /** The architecture: our metadata when present, else inferred from the tensor shapes. */

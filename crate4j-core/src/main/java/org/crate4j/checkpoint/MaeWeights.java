@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
-import org.crate4j.io.Inputs;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
+import org.crate4j.io.Inputs;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
@@ -75,11 +76,21 @@ public final class MaeWeights {
     }
 
     public static CrateMae load(Path path, Options opt) {
-        return load(read(path), opt);
+        return load(read(path), opt, Device.CPU);
     }
 
-    /** Builds the model from an already-read file (whose kind or metadata the caller may have looked at). */
+    /** The model on {@code device}: the file is read to host memory and each tensor copied over. */
+    public static CrateMae load(Path path, Options opt, Device device) {
+        return load(read(path), opt, device);
+    }
+
+    /** Builds the model on the CPU from an already-read file (whose kind or metadata the caller may have looked at). */
     public static CrateMae load(Source src, Options opt) {
+        return load(src, opt, Device.CPU);
+    }
+
+    /** Builds the model on {@code device} from an already-read file. */
+    public static CrateMae load(Source src, Options opt, Device device) {
         Path path = src.file().path();
         MaeConfig config = configFor(src, opt);
         Map<String, RawTensor> tensors = new LinkedHashMap<>(src.file().tensors());
@@ -97,9 +108,9 @@ public final class MaeWeights {
         }
         for (String name : expected.keySet()) {
             RawTensor raw = tensors.get(name);
-            values.put(name, Torch.fromFloats(raw.toFloats(), raw.shape()));
+            values.put(name, Torch.floats(Device.CPU, raw.toFloats(), raw.shape()));
         }
-        return CrateMae.fromTensors(config, values);
+        return CrateMae.fromTensors(config, values, device);
     }
 
     /** The architecture: our metadata when present, else inferred from the shapes and the training arguments. */

@@ -110,7 +110,8 @@ public final class TorchCheckpoint {
         return null;
     }
 
-    static LinkedHashMap<String, RawTensor> stateDictOf(Object root, String where) {
+    /** The state dict inside an already-read object tree (see {@link #readStateDict(Path)}). */
+    public static LinkedHashMap<String, RawTensor> stateDictOf(Object root, String where) {
         Map<?, ?> top = topLevel(root, where);
         String wrapper = wrapperOf(top);
         Map<?, ?> chosen = wrapper != null ? (Map<?, ?>) top.get(wrapper) : holdsTensors(top) ? top : null;

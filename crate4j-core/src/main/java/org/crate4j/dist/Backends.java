@@ -55,7 +55,7 @@ final class Backends {
             return new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(new PrefixStore("nccl", store), env.rank(), env.worldSize(), o);
         } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
             throw new CrateException("rank " + env.rank() + ": NCCL is not in these natives (" + e.getMessage()
-                    + "): build with the linux-x86_64-gpu classifier (README, 'GPU') or train with --device cpu (Gloo)");
+                    + "): install " + Device.CUDA_NATIVES + ", or train with --device cpu (Gloo)");
         }
     }
 }

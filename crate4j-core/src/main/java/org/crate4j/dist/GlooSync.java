@@ -50,13 +50,14 @@ public final class GlooSync implements GradientSync {
     private final Store store;
     private final Backend backend;
     private final PeerWatch watch;
-    private final org.bytedeco.pytorch.Device device;
+    /** Where the collectives' tensors live: the model's device (NCCL reduces CUDA tensors only). */
+    private final Device device;
     private final long bucketBytes;
     private GradientBuckets buckets;
     private long steps, otherBytes, waitNanos;
     private boolean closed;
 
-    private GlooSync(DistEnv env, Store store, Backend backend, PeerWatch watch, org.bytedeco.pytorch.Device device, long bucketBytes) {
+    private GlooSync(DistEnv env, Store store, Backend backend, PeerWatch watch, Device device, long bucketBytes) {
         this.env = env;
         this.store = store;
         this.backend = backend;
@@ -69,7 +70,7 @@ public final class GlooSync implements GradientSync {
     public static GlooSync connect(DistEnv env, Device device) {
         LauncherWatch.startIfLaunched(env.rank());
         Torch.init();
-        org.bytedeco.pytorch.Device dev = device.toTorch();
+        device.require();
         Store store;
         try {
             store = Rendezvous.join(env);
@@ -86,7 +87,7 @@ public final class GlooSync implements GradientSync {
         watch.start();
         String cap = System.getenv("CRATE4J_BUCKET_MB");
         long bucketBytes = cap == null ? 4 * MB : Math.max(1, Math.round(Double.parseDouble(cap) * MB));
-        return new GlooSync(env, store, backend, watch, dev, bucketBytes);
+        return new GlooSync(env, store, backend, watch, device, bucketBytes);
     }
 
     public DistEnv env() {
@@ -133,7 +134,7 @@ public final class GlooSync implements GradientSync {
 
     @Override
     public double[] sum(double[] values) {
-        Tensor t = Tensor.create(values, values.length).to(device, torch.ScalarType.Double);
+        Tensor t = Torch.doubles(device, values, values.length);
         run("allreduce of metrics", () -> backend.allreduce(new TensorVector(t), new AllreduceOptions()));
         otherBytes += 8L * values.length;
         double[] out = new double[values.length];
@@ -171,10 +172,10 @@ public final class GlooSync implements GradientSync {
         if (env.localRank() == 0) {
             value = body.get();
         }
-        Tensor t = Tensor.create(new double[] {0}, 1);
+        Tensor t = Torch.doubles(device, new double[] {0}, 1);
         AllreduceOptions o = new AllreduceOptions();
         o.timeout(new Milliseconds(Math.max(env.timeout().toMillis(), 30 * 60 * 1000L)));
-        run("barrier after the data preparation", () -> backend.allreduce(new TensorVector(t.to(device, torch.ScalarType.Double)), o));
+        run("barrier after the data preparation", () -> backend.allreduce(new TensorVector(t), o));
         return env.localRank() == 0 ? value : body.get();
     }
 
@@ -195,7 +196,7 @@ public final class GlooSync implements GradientSync {
             return;
         }
         closed = true;
-        Tensor t = Tensor.create(new double[] {0}, 1).to(device, torch.ScalarType.Double);
+        Tensor t = Torch.doubles(device, new double[] {0}, 1);
         run("final barrier", () -> backend.allreduce(new TensorVector(t), new AllreduceOptions()));
         watch.close();
     }

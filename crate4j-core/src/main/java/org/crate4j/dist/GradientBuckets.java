@@ -95,7 +95,7 @@ final class GradientBuckets {
                 for (Tensor p : group) {
                     n += p.numel();
                 }
-                Tensor flat = group.get(0).detach().new_zeros(n);
+                Tensor flat = group.get(0).detach().new_zeros(n); // the parameters' dtype and device
                 flat.retainReference();
                 Bucket bucket = new Bucket(buckets.size(), flat);
                 long offset = 0;

@@ -23,6 +23,11 @@ public final class Natives {
         return loaded;
     }
 
+    /** Whether libtorch's CUDA build ({@code <platform>-gpu} classifier) is on the class path. */
+    public static boolean isCudaBuild() {
+        return Natives.class.getResource("/org/bytedeco/pytorch/" + Loader.getPlatform() + "-gpu/") != null;
+    }
+
     /** Idempotent; call before touching any {@code org.bytedeco.pytorch} class. */
     public static synchronized void load() {
         if (loaded) {
@@ -38,7 +43,20 @@ public final class Natives {
                 }
             }
         }
-        Loader.load(org.bytedeco.pytorch.global.torch.class);
+        try {
+            Loader.load(org.bytedeco.pytorch.global.torch.class);
+        } catch (UnsatisfiedLinkError e) {
+            if (!isCudaBuild()) {
+                throw e;
+            }
+            // the CUDA build links CUDA's own libraries, which JavaCPP takes from the system
+            throw new org.crate4j.CrateException("libtorch's CUDA natives could not be loaded (" + firstLine(e)
+                    + "): install CUDA 13.1 with cuDNN 9 and NCCL (README, GPUs), or use the CPU build (no -Pgpu, no CRATE4J_GPU=1)");
+        }
         loaded = true;
+    }
+
+    private static String firstLine(Throwable e) {
+        return String.valueOf(e.getMessage()).lines().findFirst().orElse(e.toString());
     }
 }

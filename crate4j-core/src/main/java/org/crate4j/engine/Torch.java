@@ -1,10 +1,17 @@
 package org.crate4j.engine;
 
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
-/** Process-wide libtorch set-up and the few tensor conversions the rest of the code needs. */
+/**
+ * Process-wide libtorch set-up, the tensor factories (each on a named device) and the few
+ * conversions the rest of the code needs.
+ */
 public final class Torch {
     private Torch() {}
 
@@ -40,18 +47,104 @@ public final class Torch {
         torch.manual_seed(seed);
     }
 
-    /** A new fp32 CPU tensor holding a copy of {@code values}. */
-    public static Tensor fromFloats(float[] values, long... shape) {
+    // ---------------------------------------------------------------- factories
+    // Every tensor the main code creates is made here, on a device the caller names: a libtorch
+    // factory without a device silently makes a CPU tensor, which a GPU run only discovers at its
+    // first mixed operation. DevicePlacementTest fails the build on a factory called elsewhere.
+
+    /** fp32 tensors on {@code device}. */
+    public static TensorOptions options(Device device) {
+        return options(device, ScalarType.Float);
+    }
+
+    public static TensorOptions options(Device device, ScalarType dtype) {
+        return new TensorOptions(dtype).device(new DeviceOptional(device.toTorch()));
+    }
+
+    public static Tensor zeros(Device device, long... shape) {
+        return torch.zeros(shape, options(device));
+    }
+
+    public static Tensor ones(Device device, long... shape) {
+        return torch.ones(shape, options(device));
+    }
+
+    /** Uninitialised fp32 memory, for an in-place fill ({@code uniform_}, {@code normal_}). */
+    public static Tensor empty(Device device, long... shape) {
+        return torch.empty(shape, options(device), new MemoryFormatOptional());
+    }
+
+    /** N(0, 1), drawn from {@code device}'s generator. */
+    public static Tensor randn(Device device, long... shape) {
+        return torch.randn(shape, options(device));
+    }
+
+    /** U[0, 1), drawn from {@code device}'s generator. */
+    public static Tensor rand(Device device, long... shape) {
+        return torch.rand(shape, options(device));
+    }
+
+    /** Integers uniform in [0, high) as int64, drawn from {@code device}'s generator. */
+    public static Tensor randint(Device device, long high, long... shape) {
+        return torch.randint(high, shape, options(device, ScalarType.Long));
+    }
+
+    /** The n×n identity. */
+    public static Tensor eye(Device device, ScalarType dtype, long n) {
+        return torch.eye(n, options(device, dtype));
+    }
+
+    /** A copy of {@code values} as an fp32 tensor on {@code device} (staged through host memory). */
+    public static Tensor floats(Device device, float[] values, long... shape) {
         init();
+        check(values.length, shape);
+        return onDevice(Tensor.create(values, shape), device);
+    }
+
+    /** A copy of {@code values} as an fp64 tensor on {@code device}. */
+    public static Tensor doubles(Device device, double[] values, long... shape) {
+        init();
+        check(values.length, shape);
+        return onDevice(Tensor.create(values, shape), device);
+    }
+
+    /** A copy of {@code values} as a 1-D int64 tensor on {@code device} (labels, indices). */
+    public static Tensor longs(Device device, long[] values) {
+        init();
+        return onDevice(Tensor.create(values, values.length), device);
+    }
+
+    /** As {@link #longs(Device, long[])}, widening each value. */
+    public static Tensor longs(Device device, int[] values) {
+        long[] l = new long[values.length];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = values[i];
+        }
+        return longs(device, l);
+    }
+
+    /**
+     * A CPU fp32 tensor holding a copy of {@code values}: a shortcut for tests. Main code says
+     * where a tensor goes, with {@link #floats(Device, float[], long...)} (DevicePlacementTest).
+     */
+    public static Tensor fromFloats(float[] values, long... shape) {
+        return floats(Device.CPU, values, shape);
+    }
+
+    /** {@code t} on {@code device}, dtype kept; {@code t} itself when it is already there. */
+    public static Tensor onDevice(Tensor t, Device device) {
+        return device.equals(Device.of(t)) ? t : t.to(device.toTorch(), t.scalar_type());
+    }
+
+    private static void check(int length, long[] shape) {
         long n = 1;
         for (long s : shape) {
             n *= s;
         }
-        if (n != values.length) {
+        if (n != length) {
             throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " needs " + n
-                    + " values, got " + values.length);
+                    + " values, got " + length);
         }
-        return Tensor.create(values, shape);
     }
 
     /** A copy of the tensor's values as fp32, row-major, whatever its dtype, layout or device. */

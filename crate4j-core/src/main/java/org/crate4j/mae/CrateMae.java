@@ -12,10 +12,10 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.LayerTrace;
@@ -37,6 +37,7 @@ public final class CrateMae {
     private final MaeConfig config;
     private final Parameters params;
     private final Map<String, Tensor> tables;
+    private Device device;
 
     /** The encoder's output and the masking it used. */
     public record Encoded(Tensor latent, Masking masking) {
@@ -57,20 +58,35 @@ public final class CrateMae {
      */
     public record Reconstruction(Tensor prediction, Tensor pasted, Tensor masked, Tensor mask) {}
 
-    private CrateMae(MaeConfig config, Parameters params, Map<String, Tensor> tables) {
+    private CrateMae(MaeConfig config, Parameters params, Map<String, Tensor> tables, Device device) {
         this.config = config;
         this.params = params;
         this.tables = tables;
+        this.device = device;
     }
 
-    /** A new model with the MAE recipe's initialisation (see {@link MaeInit}), drawn from libtorch's RNG. */
+    /** A new model on the CPU; see {@link #create(MaeConfig, Device)}. */
     public static CrateMae create(MaeConfig config) {
-        Torch.init();
-        return fromTensors(config, MaeInit.create(config));
+        return create(config, Device.CPU);
     }
 
-    /** A model around given tensors, one per key of {@link MaeConfig#parameterShapes()} (shapes already checked). */
+    /**
+     * A new model on {@code device} with the MAE recipe's initialisation (see {@link MaeInit}),
+     * drawn from libtorch's CPU generator so that a seed gives the same weights on every device.
+     */
+    public static CrateMae create(MaeConfig config, Device device) {
+        Torch.init();
+        return fromTensors(config, MaeInit.create(config), device);
+    }
+
+    /** A model around given tensors, one per key of {@link MaeConfig#parameterShapes()} (shapes already checked), on their device. */
     public static CrateMae fromTensors(MaeConfig config, Map<String, Tensor> tensors) {
+        Tensor first = tensors.get(config.parameterShapes().keySet().iterator().next());
+        return fromTensors(config, tensors, first == null ? Device.CPU : Device.of(first));
+    }
+
+    /** A model around copies of the given tensors on {@code device} (the tensors themselves when already there). */
+    public static CrateMae fromTensors(MaeConfig config, Map<String, Tensor> tensors, Device device) {
         Map<String, Tensor> trainable = new LinkedHashMap<>();
         Map<String, Tensor> fixed = new LinkedHashMap<>();
         for (String name : config.parameterShapes().keySet()) {
@@ -78,18 +94,31 @@ public final class CrateMae {
             if (t == null) {
                 throw new IllegalArgumentException("no tensor for " + name);
             }
+            Tensor here = Torch.onDevice(t.detach(), device);
             if (MaeConfig.FIXED_TABLES.contains(name)) {
-                Tensor table = t.detach();
-                table.retainReference();
-                fixed.put(name, table);
+                here.retainReference();
+                fixed.put(name, here);
             } else {
-                trainable.put(name, t.detach().requires_grad_(true));
+                trainable.put(name, here.requires_grad_(true));
             }
         }
-        return new CrateMae(config, Parameters.of(trainable), Collections.unmodifiableMap(fixed));
+        return new CrateMae(config, Parameters.of(trainable), Collections.unmodifiableMap(fixed), device);
     }
 
     public MaeConfig config() { return config; }
+
+    /** Where the parameters and tables live; every loop puts its inputs there. */
+    public Device device() { return device; }
+
+    /** Moves parameters and tables to {@code target} in place (before an optimizer is made for them). */
+    public CrateMae to(Device target) {
+        if (!target.equals(device)) {
+            params.moveTo(target);
+            Parameters.moveTo(tables.values(), target);
+            device = target;
+        }
+        return this;
+    }
 
     /** The trainable tensors (what an optimiser updates and what is counted). */
     public Parameters parameters() { return params; }
@@ -116,14 +145,14 @@ public final class CrateMae {
         return Masking.fromNoise(noise, config.keptPatches());
     }
 
-    /** Uniform noise in [0, 1) for {@code batch} images, from libtorch's RNG. */
-    public Tensor randomNoise(long batch, org.bytedeco.pytorch.Device device) {
-        return torch.rand(new long[] {batch, config.numPatches()}, new TensorOptions(device));
+    /** Uniform noise in [0, 1) for {@code batch} images, on the model's device from its generator. */
+    public Tensor randomNoise(long batch) {
+        return Torch.rand(device, batch, config.numPatches());
     }
 
-    /** A fresh random masking of {@code batch} images (on the CPU). */
+    /** A fresh random masking of {@code batch} images, on the model's device. */
     public Masking randomMask(long batch) {
-        return mask(randomNoise(batch, new org.bytedeco.pytorch.Device("cpu")));
+        return mask(randomNoise(batch));
     }
 
     // ---------------------------------------------------------------- the model
@@ -143,7 +172,7 @@ public final class CrateMae {
     /** As {@link #forwardEncoder(Tensor, Tensor)}, appending every encoder layer's intermediates to {@code trace}. */
     public Encoded forwardEncoder(Tensor images, Tensor noise, List<LayerTrace> trace) {
         checkInput(images, true);
-        Masking masking = mask(noise != null ? noise : randomNoise(images.size(0), images.device()));
+        Masking masking = mask(noise != null ? noise : randomNoise(images.size(0)));
         Tensor z = Scopes.keep(() -> maskedInput(images, masking));
         return new Encoded(encode(z, trace), masking);
     }

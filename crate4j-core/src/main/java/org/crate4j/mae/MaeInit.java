@@ -5,10 +5,11 @@ import java.util.Map;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
 
 /**
- * CRATE-MAE's initialisation, the MAE recipe (drawn from libtorch's global RNG):
+ * CRATE-MAE's initialisation, the MAE recipe (drawn on the CPU from libtorch's CPU generator):
  * <ul>
  * <li>Linear weights (qkv, to_out, decoder_embed, decoder_pred) xavier-uniform, their biases 0;</li>
  * <li>the patch embedding's weight xavier-uniform as if it were a Linear (C·P² → d); its bias keeps
@@ -39,13 +40,13 @@ final class MaeInit {
             return SinCosTable.create((int) shape[2], c.gridSize(), c.gridSize());
         }
         if (name.equals("cls_token") || name.equals("mask_token")) {
-            return torch.empty(shape).normal_(0.0, 0.02, new GeneratorOptional());
+            return Torch.empty(Device.CPU, shape).normal_(0.0, 0.02, new GeneratorOptional());
         }
         if (name.endsWith("norm.weight")) {
-            return torch.ones(shape);
+            return Torch.ones(Device.CPU, shape);
         }
         if (name.endsWith("norm.bias")) {
-            return torch.zeros(shape);
+            return Torch.zeros(Device.CPU, shape);
         }
         if (isDictionary(name)) {
             return uniform(shape, Math.sqrt(6.0 / shape[1]));
@@ -60,7 +61,7 @@ final class MaeInit {
         if (name.endsWith(".weight")) {
             return uniform(shape, Math.sqrt(6.0 / (shape[0] + shape[1])));   // xavier-uniform
         }
-        return torch.zeros(shape);                                             // Linear biases
+        return Torch.zeros(Device.CPU, shape);                                 // Linear biases
     }
 
     static boolean isDictionary(String name) {
@@ -69,6 +70,6 @@ final class MaeInit {
     }
 
     private static Tensor uniform(long[] shape, double bound) {
-        return torch.empty(shape).uniform_(-bound, bound, new GeneratorOptional());
+        return Torch.empty(Device.CPU, shape).uniform_(-bound, bound, new GeneratorOptional());
     }
 }

@@ -3,6 +3,8 @@ package org.crate4j.mae;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
 
 /**
  * Which patches an image keeps (SPEC §2): per image, the {@code keep} patches with the smallest
@@ -18,7 +20,7 @@ public record Masking(Tensor mask, Tensor idsKeep, Tensor idsRestore) {
     public static Masking fromNoise(Tensor noise, int keep) {
         if (noise.dim() != 2 || keep < 0 || keep > noise.size(1)) {
             throw new IllegalArgumentException("noise must be (B, N) with N ≥ " + keep + ", got "
-                    + java.util.Arrays.toString(org.crate4j.engine.Torch.shape(noise)));
+                    + java.util.Arrays.toString(Torch.shape(noise)));
         }
         Tensor idsShuffle = torch.argsort(noise, true, 1, false);       // ascending: small is kept
         Tensor idsRestore = torch.argsort(idsShuffle, true, 1, false);
@@ -32,9 +34,9 @@ public record Masking(Tensor mask, Tensor idsKeep, Tensor idsRestore) {
     /**
      * Uniform noise (count, patches) for images {@code first … first+count−1} of a fixed list:
      * each row is a function of (seed, image index) alone, so an image is masked the same way
-     * whatever batch it comes in (held-out losses, reconstructions).
+     * whatever batch it comes in (held-out losses, reconstructions). On {@code device} (the model's).
      */
-    public static Tensor seededNoise(long seed, int first, int count, int patches) {
+    public static Tensor seededNoise(long seed, int first, int count, int patches, Device device) {
         float[] noise = new float[count * patches];
         for (int i = 0; i < count; i++) {
             java.util.SplittableRandom r = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + first + i);
@@ -42,7 +44,7 @@ public record Masking(Tensor mask, Tensor idsKeep, Tensor idsRestore) {
                 noise[i * patches + j] = (float) r.nextDouble();
             }
         }
-        return org.crate4j.engine.Torch.fromFloats(noise, count, patches);
+        return Torch.floats(device, noise, count, patches);
     }
 
     /** (B, N, 1) booleans, true where the patch was replaced by the mask token. */

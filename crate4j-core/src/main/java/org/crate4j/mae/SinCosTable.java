@@ -1,6 +1,7 @@
 package org.crate4j.mae;
 
 import org.bytedeco.pytorch.Tensor;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 
 /**
@@ -12,9 +13,9 @@ import org.crate4j.engine.Torch;
 public final class SinCosTable {
     private SinCosTable() {}
 
-    /** The table as (1, 1 + rows·cols, dim), patches in row-major order. */
+    /** The table as (1, 1 + rows·cols, dim) on the CPU, patches in row-major order. */
     public static Tensor create(int dim, int rows, int cols) {
-        return Torch.fromFloats(values(dim, rows, cols), 1, 1 + (long) rows * cols, dim);
+        return Torch.floats(Device.CPU, values(dim, rows, cols), 1, 1 + (long) rows * cols, dim);
     }
 
     /** The same table as a flat row-major array of (1 + rows·cols) × dim values. */

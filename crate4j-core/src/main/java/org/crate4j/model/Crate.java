@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 
@@ -25,25 +26,49 @@ public final class Crate {
     private boolean training;
     private AttentionKernel kernel = AttentionKernel.AUTO;
     private double patchDropout;
+    private Device device;
 
-    private Crate(CrateConfig config, Parameters params) {
+    private Crate(CrateConfig config, Parameters params, Device device) {
         this.config = config;
         this.params = params;
+        this.device = device;
     }
 
-    /** A new model with the reference's initialisation, drawn from libtorch's RNG. */
+    /** A new model on the CPU; see {@link #create(CrateConfig, Device)}. */
     public static Crate create(CrateConfig config) {
-        Torch.init();
-        return new Crate(config, Init.reference(config.parameterShapes()));
+        return create(config, Device.CPU);
     }
 
-    /** A model around given tensors (already checked against the config's shapes). */
+    /** A new model on {@code device} with the reference's initialisation (drawn on the CPU, see {@link Init}). */
+    public static Crate create(CrateConfig config, Device device) {
+        Torch.init();
+        return new Crate(config, Init.reference(config.parameterShapes()), Device.CPU).to(device);
+    }
+
+    /** A model around given tensors (already checked against the config's shapes), on their device. */
     public static Crate fromTensors(CrateConfig config, Map<String, Tensor> tensors) {
+        return fromTensors(config, tensors, Device.of(tensors.get(config.parameterShapes().keySet().iterator().next())));
+    }
+
+    /** A model around copies of the given tensors on {@code device} (the tensors themselves when already there). */
+    public static Crate fromTensors(CrateConfig config, Map<String, Tensor> tensors, Device device) {
         Parameters p = new Parameters();
         for (String name : config.parameterShapes().keySet()) {
-            p.put(name, tensors.get(name).detach().requires_grad_(true));
+            p.put(name, Torch.onDevice(tensors.get(name).detach(), device).requires_grad_(true));
         }
-        return new Crate(config, p);
+        return new Crate(config, p, device);
+    }
+
+    /** Where the parameters live; every loop puts its inputs there. */
+    public Device device() { return device; }
+
+    /** Moves the parameters to {@code target} in place (before an optimizer is made for them). */
+    public Crate to(Device target) {
+        if (!target.equals(device)) {
+            params.moveTo(target);
+            device = target;
+        }
+        return this;
     }
 
     public CrateConfig config() { return config; }
@@ -144,13 +169,13 @@ public final class Crate {
         return dropout(x, config.embDropout());
     }
 
-    /** Per image, {@code keep} of the tokens (B, N, d) chosen uniformly at random from torch's generator. */
-    private static Tensor keepRandomPatches(Tensor x, long keep) {
+    /** Per image, {@code keep} of the tokens (B, N, d) chosen uniformly at random from the device's generator. */
+    private Tensor keepRandomPatches(Tensor x, long keep) {
         long b = x.size(0), n = x.size(1), d = x.size(2);
         if (keep >= n) {
             return x;
         }
-        Tensor noise = torch.rand(new long[] {b, n}, new org.bytedeco.pytorch.TensorOptions(x.device()));
+        Tensor noise = Torch.rand(device, b, n);
         Tensor idx = noise.argsort(1, false).narrow(1, 0, keep);
         return x.gather(1, idx.unsqueeze(-1).expand(b, keep, d));
     }

@@ -2,9 +2,14 @@ package org.crate4j.model;
 
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
 
-/** The reference's initialisation (SPEC §1), drawn from libtorch's global RNG. */
+/**
+ * The reference's initialisation (SPEC §1), drawn from libtorch's CPU generator whatever device
+ * the model goes to: one seed then gives the same initial weights on every device, as in the
+ * reference, which builds its modules on the CPU before moving them.
+ */
 final class Init {
     private Init() {}
 
@@ -16,9 +21,9 @@ final class Init {
                 long[] shape = e.getValue();
                 Tensor t;
                 if (isLayerNorm(name)) {
-                    t = name.endsWith("weight") ? torch.ones(shape) : torch.zeros(shape);
+                    t = name.endsWith("weight") ? Torch.ones(Device.CPU, shape) : Torch.zeros(Device.CPU, shape);
                 } else if (name.equals("pos_embedding") || name.equals("cls_token")) {
-                    t = torch.randn(shape);
+                    t = Torch.randn(Device.CPU, shape);
                 } else if (isIstaDictionary(name)) {
                     t = uniform(shape, Math.sqrt(6.0 / shape[1]));      // kaiming_uniform_, a = 0
                 } else if (name.endsWith(".weight")) {
@@ -43,6 +48,6 @@ final class Init {
     }
 
     private static Tensor uniform(long[] shape, double bound) {
-        return torch.empty(shape).uniform_(-bound, bound, new org.bytedeco.pytorch.GeneratorOptional());
+        return Torch.empty(Device.CPU, shape).uniform_(-bound, bound, new org.bytedeco.pytorch.GeneratorOptional());
     }
 }

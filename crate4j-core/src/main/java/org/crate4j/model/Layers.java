@@ -4,6 +4,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
 
 /** The functional pieces of a CRATE layer, each one equation of the paper. */
 public final class Layers {
@@ -92,8 +94,7 @@ public final class Layers {
     public static Tensor istaOperator(Tensor dictionary, double eta) {
         long d = dictionary.size(0);
         Tensor dtd = torch.matmul(dictionary.t(), dictionary);
-        Tensor eye = torch.eye(d, new org.bytedeco.pytorch.TensorOptions(dictionary.scalar_type())
-                .device(new org.bytedeco.pytorch.DeviceOptional(dictionary.device())));
+        Tensor eye = Torch.eye(Device.of(dictionary), dictionary.scalar_type(), d);
         return eye.add(dictionary.sub(dtd), new Scalar(eta));
     }
 }

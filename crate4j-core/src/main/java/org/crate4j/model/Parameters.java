@@ -5,7 +5,10 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
 
 /**
  * A model's trainable tensors by their reference state-dict key, in the reference's order.
@@ -51,6 +54,29 @@ public final class Parameters {
 
     public Map<String, Tensor> asMap() {
         return Collections.unmodifiableMap(byName);
+    }
+
+    /**
+     * Moves every tensor to {@code device} in place (as {@code nn.Module.to} does): the tensor
+     * objects stay the same, so whoever holds them (an optimizer, gradient hooks) holds the moved
+     * ones. A gradient already there moves with its tensor.
+     */
+    public void moveTo(Device device) {
+        moveTo(byName.values(), device);
+    }
+
+    /** {@link #moveTo(Device)} for any tensors (a model's fixed tables too). */
+    public static void moveTo(Collection<Tensor> tensors, Device device) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Tensor t : tensors) {
+                Tensor moved = Torch.onDevice(t.detach(), device);
+                Tensor grad = t.grad();
+                t.set_data(moved);
+                if (grad != null && grad.defined()) {
+                    t.mutable_grad().put(Torch.onDevice(grad, device));
+                }
+            }
+        }
     }
 
     public long count() {

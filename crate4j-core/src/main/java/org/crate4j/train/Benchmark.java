@@ -30,13 +30,13 @@ public final class Benchmark {
         return run(name, config, batch, steps, warmup, precision, device, forwardOnly, kernel, GradientSync.none());
     }
 
+    /** Builds the model on {@code device} and times it there. */
     public static Result run(String name, CrateConfig config, int batch, int steps, int warmup, Precision precision,
             Device device, boolean forwardOnly, Crate.AttentionKernel kernel, GradientSync sync) {
         Torch.seed(0);
-        Crate model = Crate.create(config).attentionKernel(kernel);
-        org.bytedeco.pytorch.Device dev = device.toTorch();
-        Tensor images = torch.rand(batch, config.channels(), config.imageHeight(), config.imageWidth()).to(dev, torch.ScalarType.Float);
-        Tensor labels = torch.randint(config.numClasses(), new long[] {batch}).to(dev, torch.ScalarType.Long);
+        Crate model = Crate.create(config, device).attentionKernel(kernel);
+        Tensor images = Torch.rand(model.device(), batch, config.channels(), config.imageHeight(), config.imageWidth());
+        Tensor labels = Torch.randint(model.device(), config.numClasses(), batch);
         images.retainReference();
         labels.retainReference();
         List<Double> fwd = new ArrayList<>();
@@ -44,7 +44,7 @@ public final class Benchmark {
         for (int i = 0; i < warmup + steps; i++) {
             long t0 = System.nanoTime();
             try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
-                    Precision.Scope ac = precision.enter(device)) {
+                    Precision.Scope ac = precision.enter(model.device())) {
                 model.forward(images).sum().item_double(); // item() waits for the result
             }
             if (i >= warmup) {
@@ -55,19 +55,20 @@ public final class Benchmark {
         if (!forwardOnly) {
             model.train(true);
             AdamW opt = new AdamW(model.parameters().asMap(), 0.05, 0.9, 0.999, 1e-8);
+            LossScaler scaler = LossScaler.forPrecision(precision);
             sync.prepare(model.parameters().tensors());
             sync.broadcast(model.parameters().tensors());
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();
                 try (PointerScope scope = new PointerScope()) {
                     Tensor loss;
-                    try (Precision.Scope ac = precision.enter(device)) {
+                    try (Precision.Scope ac = precision.enter(model.device())) {
                         loss = Losses.crossEntropy(model.forward(images), labels, 0.1);
                     }
                     opt.zeroGrad();
-                    loss.backward();
+                    scaler.scale(loss).backward();
                     sync.averageGradients(model.parameters().tensors());
-                    opt.step(1e-4);
+                    scaler.step(opt, 1e-4, 0, model.parameters().tensors());
                     loss.item_double();
                 }
                 if (i >= warmup) {

@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
@@ -18,8 +17,9 @@ public final class Evaluation {
 
     private Evaluation() {}
 
-    public static Result run(Crate model, DataLoader loader, Precision precision, Device device, GradientSync sync) {
-        return run(model, loader, precision, device, sync, false);
+    /** Evaluates where the model lives (its {@link Crate#device()}). */
+    public static Result run(Crate model, DataLoader loader, Precision precision, GradientSync sync) {
+        return run(model, loader, precision, sync, false);
     }
 
     /**
@@ -27,21 +27,20 @@ public final class Evaluation {
      * outputs are averaged (test-time augmentation for data whose classes are mirror-symmetric);
      * loss and accuracy are those of the averaged probabilities. Twice the forward work.
      */
-    public static Result run(Crate model, DataLoader loader, Precision precision, Device device, GradientSync sync, boolean flip) {
+    public static Result run(Crate model, DataLoader loader, Precision precision, GradientSync sync, boolean flip) {
         int k = model.config().numClasses();
         long[][] confusion = new long[k][k];
         double[] totals = new double[4]; // correct1, correct5, loss sum, count
         boolean was = model.isTraining();
         model.train(false);
-        org.bytedeco.pytorch.Device dev = device.toTorch();
         try (NoGradGuard g = new NoGradGuard()) {
             for (Batch b : loader) {
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
-                    Tensor y = labels(b.labels()).to(dev, torch.ScalarType.Long);
-                    Tensor logits = logits(model, x, precision, device);
+                    Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
+                    Tensor y = Torch.longs(model.device(), b.labels());
+                    Tensor logits = logits(model, x, precision);
                     if (flip) { // log of the mean probability: cross-entropy and top-k below read it like logits
-                        Tensor mirrored = logits(model, x.flip(3), precision, device);
+                        Tensor mirrored = logits(model, x.flip(3), precision);
                         logits = torch.softmax(logits, 1).add(torch.softmax(mirrored, 1)).mul(new org.bytedeco.pytorch.Scalar(0.5)).log();
                     }
                     totals[2] += Losses.crossEntropy(logits, y, 0).item_double() * b.size();
@@ -70,17 +69,9 @@ public final class Evaluation {
         return new Result(totals[0] / n, totals[1] / n, totals[2] / n, (long) totals[3], confusion);
     }
 
-    private static Tensor logits(Crate model, Tensor x, Precision precision, Device device) {
-        try (Precision.Scope ac = precision.enter(device)) {
+    private static Tensor logits(Crate model, Tensor x, Precision precision) {
+        try (Precision.Scope ac = precision.enter(model.device())) {
             return model.forward(x).to(torch.ScalarType.Float);
         }
-    }
-
-    static Tensor labels(int[] labels) {
-        long[] l = new long[labels.length];
-        for (int i = 0; i < l.length; i++) {
-            l[i] = labels[i];
-        }
-        return Tensor.create(l, l.length);
     }
 }

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 
 /**
@@ -32,19 +33,24 @@ public final class LinearProbe {
 
     private LinearProbe() {}
 
+    /**
+     * Fits the probe. It runs on the CPU: its model is one classes × d matrix over features that
+     * live in host memory (the encoder that made them ran on its own device, see ProbeFeatures).
+     */
     public static Result fit(ProbeFeatures train, ProbeFeatures test, int classes, Settings s) {
         Torch.init();
+        Device cpu = Device.CPU;
         int d = train.dim(), n = train.count();
         Tensor mean, spread;
         Tensor x, xTest, y = labels(train.labels(), n), yTest = labels(test.labels(), test.count());
-        Tensor raw = Torch.fromFloats(train.values(), n, d);
+        Tensor raw = Torch.floats(cpu, train.values(), n, d);
         mean = raw.mean(new long[] {0}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
         spread = raw.var(new long[] {0}, false, true).add(new Scalar(1e-4)).sqrt();
         x = raw.sub(mean).div(spread);
-        xTest = Torch.fromFloats(test.values(), test.count(), d).sub(mean).div(spread);
+        xTest = Torch.floats(cpu, test.values(), test.count(), d).sub(mean).div(spread);
 
-        Tensor w = torch.zeros(classes, d).requires_grad_(true);
-        Tensor b = torch.zeros(classes).requires_grad_(true);
+        Tensor w = Torch.zeros(cpu, classes, d).requires_grad_(true);
+        Tensor b = Torch.zeros(cpu, classes).requires_grad_(true);
         AdamW opt = new AdamW(Map.of("weight", w, "bias", b), s.weightDecay(), 0.9, 0.999, 1e-8);
         int perEpoch = Math.max(1, n / s.batch());
         LrSchedule schedule = new LrSchedule(s.lr(), 0, 0, (long) s.epochs() * perEpoch);
@@ -54,7 +60,7 @@ public final class LinearProbe {
             for (int i = 0; i < perEpoch; i++) {
                 try (PointerScope scope = new PointerScope()) {
                     int from = i * s.batch(), to = Math.min(n, from + s.batch());
-                    Tensor idx = Tensor.create(java.util.Arrays.copyOfRange(order, from, to), to - from);
+                    Tensor idx = Torch.longs(cpu, java.util.Arrays.copyOfRange(order, from, to));
                     Tensor logits = linear(x.index_select(0, idx), w, b);
                     Tensor loss = Losses.crossEntropy(logits, y.index_select(0, idx), 0);
                     opt.zeroGrad();
@@ -77,11 +83,7 @@ public final class LinearProbe {
     }
 
     private static Tensor labels(int[] labels, int n) {
-        long[] l = new long[n];
-        for (int i = 0; i < n; i++) {
-            l[i] = labels[i];
-        }
-        return Tensor.create(l, n);
+        return Torch.longs(Device.CPU, java.util.Arrays.copyOf(labels, n));
     }
 
     private static long[] permutation(int n, SplittableRandom r) {

@@ -13,13 +13,13 @@ import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.MaeWeights;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Dataset;
 import org.crate4j.data.Datasets;
 import org.crate4j.data.Preprocessing;
 import org.crate4j.data.Transform;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
@@ -32,7 +32,8 @@ import org.crate4j.viz.ReconstructionSheet;
  * CRATE-MAE pre-training (SPEC §2): masked-patch reconstruction with AdamW, per-step warm-up then
  * cosine, optional time budget (the cosine is fitted to it from the measured step time), a
  * held-out reconstruction loss, reconstructions and an atomic checkpoint after every epoch, and
- * exact resume (weights, optimizer state, schedule position, data order and masking noise).
+ * exact resume (weights, optimizer state, schedule position, data order and masking noise). Runs
+ * on the model's device; with fp16 the loss is scaled ({@link LossScaler}).
  */
 public final class MaePretrainer {
     public record Summary(double trainLoss, double valLoss, double epochs, long steps, double seconds, double imagesPerSec,
@@ -48,7 +49,7 @@ public final class MaePretrainer {
     private final CrateMae model;
     private final PretrainOptions opt;
     private final Precision precision;
-    private final Device device;
+    private final LossScaler scaler;
     private final Map<String, String> metadata;
     private final PrintStream log;
     private long stopAfterStep = Long.MAX_VALUE;
@@ -57,12 +58,12 @@ public final class MaePretrainer {
      * @param metadata written into every checkpoint besides format and config (the input
      *                 normalisation, so reconstruct and linear-probe need no flags)
      */
-    public MaePretrainer(CrateMae model, PretrainOptions opt, Precision precision, Device device, Map<String, String> metadata,
+    public MaePretrainer(CrateMae model, PretrainOptions opt, Precision precision, Map<String, String> metadata,
             PrintStream log) {
         this.model = model;
         this.opt = opt;
         this.precision = precision;
-        this.device = device;
+        this.scaler = LossScaler.forPrecision(precision);
         this.metadata = metadata;
         this.log = log;
     }
@@ -195,21 +196,17 @@ public final class MaePretrainer {
 
     /** One optimisation step; returns the loss. Everything it allocates dies with it. */
     double trainStep(Batch b, Optimizer optimizer, double lr, long step) {
-        org.bytedeco.pytorch.Device dev = device.toTorch();
         try (PointerScope scope = new PointerScope()) {
             StepSeed.apply(opt.seed(), step, 0); // the masks are a function of the step: exact resume
-            Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
-            Tensor noise = model.randomNoise(b.size(), dev);
+            Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
+            Tensor noise = model.randomNoise(b.size());
             Tensor loss;
-            try (Precision.Scope ac = precision.enter(device)) {
+            try (Precision.Scope ac = precision.enter(model.device())) {
                 loss = model.forward(x, noise).loss();
             }
             optimizer.zeroGrad();
-            loss.backward();
-            if (opt.clipNorm() > 0) {
-                optimizer.clipGradNorm(opt.clipNorm());
-            }
-            optimizer.step(lr);
+            scaler.scale(loss).backward();
+            scaler.step(optimizer, lr, opt.clipNorm(), model.parameters().tensors()); // clips, then updates unless fp16 overflowed
             return loss.item_double();
         }
     }
@@ -218,13 +215,12 @@ public final class MaePretrainer {
     private double heldOutLoss(DataLoader valLoader) {
         double sum = 0;
         int first = 0;
-        org.bytedeco.pytorch.Device dev = device.toTorch();
         try (NoGradGuard g = new NoGradGuard()) {
             for (Batch b : valLoader) {
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
-                    Tensor noise = Masking.seededNoise(VAL_MASK_SEED, first, b.size(), model.config().numPatches()).to(dev, torch.ScalarType.Float);
-                    try (Precision.Scope ac = precision.enter(device)) {
+                    Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
+                    Tensor noise = Masking.seededNoise(VAL_MASK_SEED, first, b.size(), model.config().numPatches(), model.device());
+                    try (Precision.Scope ac = precision.enter(model.device())) {
                         sum += model.forward(x, noise).loss().item_double() * b.size();
                     }
                 }
@@ -245,8 +241,8 @@ public final class MaePretrainer {
                 float[] img = valTf.apply(org.crate4j.data.FloatImage.fromImage(held.image(i)), new java.util.SplittableRandom(0)).data;
                 System.arraycopy(img, 0, px, i * per, per);
             }
-            Tensor x = Torch.fromFloats(px, n, c.channels(), c.imageSize(), c.imageSize());
-            CrateMae.Reconstruction r = model.reconstruct(x, Masking.seededNoise(VAL_MASK_SEED, 0, n, c.numPatches()));
+            Tensor x = Torch.floats(model.device(), px, n, c.channels(), c.imageSize(), c.imageSize());
+            CrateMae.Reconstruction r = model.reconstruct(x, Masking.seededNoise(VAL_MASK_SEED, 0, n, c.numPatches(), model.device()));
             ReconstructionSheet.Rows rows = new ReconstructionSheet.Rows(n, c.channels(), c.imageSize(), c.patchSize(), px,
                     Torch.toFloats(r.prediction()), Torch.toFloats(r.pasted()), Torch.toFloats(r.mask()));
             List<String> names = java.util.stream.IntStream.range(0, n).mapToObj(i -> "held-out " + i).toList();
@@ -281,6 +277,7 @@ public final class MaePretrainer {
             loaded.stateDict().forEach((k, v) -> model.stateDict().get(k).copy_(v));
         }
         TrainCheckpoint.restoreOptimizer(file, optimizer, s);
+        scaler.restore(WeightsFile.read(file).metadata());
         log.printf("resuming %s at epoch %d, batch %d (step %d of %d)%n", file, s.epoch() + 1, s.batchInEpoch(), s.globalStep(),
                 s.totalSteps());
         return s;
@@ -290,6 +287,9 @@ public final class MaePretrainer {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put("format", MaeWeights.FORMAT);
         meta.put("config", MaeWeights.configToJson(model.config()));
+        if (scaler.enabled()) {
+            meta.put(LossScaler.METADATA_KEY, scaler.toMetadata());
+        }
         TrainCheckpoint.write(lastPath(), model.stateDict(), optimizer, state, meta);
     }
 }

@@ -2,6 +2,7 @@ package org.crate4j.train;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -58,6 +59,7 @@ public abstract class Optimizer {
         }
     }
 
+    /** A state tensor of {@code like}'s shape, dtype and device (zeros_like inherits them). */
     protected Tensor slot(String name, String slot, Tensor like) {
         return state.computeIfAbsent(name + "/" + slot, k -> {
             Tensor t = torch.zeros_like(like);
@@ -74,11 +76,16 @@ public abstract class Optimizer {
         return steps;
     }
 
-    /** Restores state saved from {@link #state()} (copied into fresh tensors) and the step count. */
+    /**
+     * Restores state saved from {@link #state()} and the step count. Each slot is copied into a
+     * fresh tensor on its parameter's device (a checkpoint is read to host memory; the moments
+     * must live where the update runs).
+     */
     public void load(Map<String, Tensor> saved, long savedSteps) {
         state.clear();
         saved.forEach((k, v) -> {
-            Tensor t = v.clone();
+            Tensor owner = params.get(k.substring(0, k.lastIndexOf('/')));
+            Tensor t = owner == null ? v.clone() : v.to(owner.device(), v.scalar_type(), false, true, new MemoryFormatOptional());
             t.retainReference();
             state.put(k, t);
         });

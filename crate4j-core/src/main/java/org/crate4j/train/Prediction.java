@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
@@ -18,18 +17,18 @@ public final class Prediction {
 
     private Prediction() {}
 
-    /** images: (n, C, H, W) normalised, row-major. Returns the k most probable classes per image. */
+    /** images: (n, C, H, W) normalised, row-major. Returns the k most probable classes per image, computed on the model's device. */
     public static List<List<Guess>> topK(Crate model, float[] images, int n, int k, List<String> labels,
-            Precision precision, Device device) {
+            Precision precision) {
         var c = model.config();
         int kk = Math.min(k, c.numClasses());
         List<List<Guess>> out = new ArrayList<>();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             model.train(false);
-            Tensor x = Torch.fromFloats(images, n, c.channels(), images.length / ((long) n * c.channels() * c.imageWidth()), c.imageWidth())
-                    .to(device.toTorch(), torch.ScalarType.Float);
+            Tensor x = Torch.floats(model.device(), images, n, c.channels(), images.length / ((long) n * c.channels() * c.imageWidth()),
+                    c.imageWidth());
             Tensor logits;
-            try (Precision.Scope ac = precision.enter(device)) {
+            try (Precision.Scope ac = precision.enter(model.device())) {
                 logits = model.forward(x);
             }
             Tensor probs = torch.softmax(logits.to(torch.ScalarType.Float), 1);

@@ -10,7 +10,6 @@ import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Dataset;
 import org.crate4j.data.Transform;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
@@ -38,14 +37,13 @@ public record ProbeFeatures(float[] values, int count, int dim, int[] labels) {
         }
     }
 
-    /** The frozen encoder's output on unmasked images (after its final norm), pooled. */
+    /** The frozen encoder's output on unmasked images (after its final norm), pooled; computed on the model's device. */
     public static ProbeFeatures encoder(CrateMae model, Pooling pooling, Dataset ds, Transform tf, int batch, int workers,
-            Precision precision, Device device, String task) {
+            Precision precision, String task) {
         int d = model.config().encoderDim(), n = model.config().numPatches();
-        org.bytedeco.pytorch.Device dev = device.toTorch();
         return collect(ds, tf, batch, workers, d, task, b -> {
-            try (NoGradGuard g = new NoGradGuard(); Precision.Scope ac = precision.enter(device)) {
-                Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
+            try (NoGradGuard g = new NoGradGuard(); Precision.Scope ac = precision.enter(model.device())) {
+                Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
                 Tensor z = model.encodeFeatures(x);
                 Tensor f = pooling == Pooling.CLS ? z.select(1, 0)
                         : z.narrow(1, 1, n).mean(new long[] {1}, false, new ScalarTypeOptional());

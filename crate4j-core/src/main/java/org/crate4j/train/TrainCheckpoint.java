@@ -11,6 +11,7 @@ import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.checkpoint.WeightsFile;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 
 /**
@@ -47,12 +48,12 @@ public final class TrainCheckpoint {
         return GSON.fromJson(json, State.class);
     }
 
-    /** Copies the saved optimizer state into {@code opt}. */
+    /** Copies the saved optimizer state into {@code opt} (read to host memory; the optimizer puts each on its parameter's device). */
     public static void restoreOptimizer(Path file, Optimizer opt, State state) {
         Map<String, Tensor> saved = new LinkedHashMap<>();
         Safetensors.read(file).tensors().forEach((k, v) -> {
             if (k.startsWith(WeightsFile.OPTIMIZER_PREFIX)) {
-                saved.put(k.substring(WeightsFile.OPTIMIZER_PREFIX.length()), Torch.fromFloats(v.toFloats(), v.shape()));
+                saved.put(k.substring(WeightsFile.OPTIMIZER_PREFIX.length()), Torch.floats(Device.CPU, v.toFloats(), v.shape()));
             }
         });
         opt.load(saved, state.optimizerSteps());
@@ -80,6 +81,7 @@ public final class TrainCheckpoint {
         return Files.isRegularFile(file);
     }
 
+    /** The file's copy of a tensor, wherever it lives (toFloats copies device tensors to the host). */
     private static RawTensor raw(Tensor t) {
         return RawTensor.ofFloats(Torch.toFloats(t), Torch.shape(t));
     }

@@ -15,7 +15,6 @@ import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Dataset;
 import org.crate4j.data.Transform;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
@@ -23,7 +22,8 @@ import org.crate4j.model.Crate;
 /**
  * The training loop: per-step warm-up + cosine schedule, label-smoothed cross-entropy, global
  * gradient clipping, AdamW or Lion, evaluation every epoch, atomic last/best checkpoints and
- * exact resume. Data parallel through {@link GradientSync}; rank 0 alone writes files.
+ * exact resume. Data parallel through {@link GradientSync}; rank 0 alone writes files. Runs on the
+ * model's device; with fp16 the loss is scaled ({@link LossScaler}).
  */
 public final class Trainer {
     public record Summary(double top1, double top5, double epochs, long steps, double seconds, double imagesPerSec, Path lastCheckpoint) {}
@@ -31,18 +31,22 @@ public final class Trainer {
     private final Crate model;
     private final TrainOptions opt;
     private final Precision precision;
-    private final Device device;
+    private final LossScaler scaler;
     private final GradientSync sync;
     private final Map<String, String> metadata;
     private final PrintStream log;
     private long stopAfterStep = Long.MAX_VALUE;
 
-    public Trainer(Crate model, TrainOptions opt, Precision precision, Device device, GradientSync sync,
+    public Trainer(Crate model, TrainOptions opt, Precision precision, GradientSync sync,
             Map<String, String> metadata, PrintStream log) {
+        if (precision.scalesLoss() && opt.sam() > 0) {
+            throw new CrateException("--sam with --precision fp16 is not supported (SAM's second gradient would need its own "
+                    + "loss scale): use bf16 or fp32 with --sam");
+        }
         this.model = model;
         this.opt = opt;
         this.precision = precision;
-        this.device = device;
+        this.scaler = LossScaler.forPrecision(precision);
         this.sync = sync;
         this.metadata = metadata;
         this.log = log;
@@ -157,7 +161,7 @@ public final class Trainer {
             }
             boolean epochDone = batchIdx >= perEpoch;
             long te = System.nanoTime();
-            last = Evaluation.run(model, valLoader, precision, device, sync);
+            last = Evaluation.run(model, valLoader, precision, sync);
             double[] trainTotals = sync.sum(new double[] {lossSum, correct, seen});
             double epochPos = epoch + batchIdx / (double) perEpoch;
             int nextEpoch = epochDone ? epoch + 1 : epoch;
@@ -193,7 +197,7 @@ public final class Trainer {
             skip = nextBatch;
         }
         if (last == null) { // nothing left to train (e.g. resuming a finished run): still report where it stands
-            last = Evaluation.run(model, valLoader, precision, device, sync);
+            last = Evaluation.run(model, valLoader, precision, sync);
         }
         loader.close();
         valLoader.close();
@@ -204,15 +208,14 @@ public final class Trainer {
     /** One optimisation step; returns {loss, correct}. Everything it allocates dies with it. */
     double[] trainStep(Batch b, Optimizer optimizer, double lr, long step) {
         model.train(true);
-        org.bytedeco.pytorch.Device dev = device.toTorch();
         try (PointerScope scope = new PointerScope()) {
             StepSeed.apply(opt.seed(), step, sync.rank()); // dropout is a function of the step: exact resume
-            Tensor x = Torch.fromFloats(b.images(), b.size(), b.channels(), b.height(), b.width()).to(dev, torch.ScalarType.Float);
-            Tensor y = Evaluation.labels(b.labels()).to(dev, torch.ScalarType.Long);
+            Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
+            Tensor y = Torch.longs(model.device(), b.labels());
             Tensor logits = forward(x);
             Tensor loss = Losses.crossEntropy(logits, y, opt.labelSmoothing());
             optimizer.zeroGrad();
-            loss.backward();
+            scaler.scale(loss).backward();
             sync.averageGradients(model.parameters().tensors());
             if (opt.sam() > 0) { // the gradient that updates is taken at the worst nearby point
                 Map<String, Tensor> moved = optimizer.perturb(opt.sam());
@@ -221,10 +224,7 @@ public final class Trainer {
                 sync.averageGradients(model.parameters().tensors());
                 optimizer.restore(moved);
             }
-            if (opt.clipNorm() > 0) {
-                optimizer.clipGradNorm(opt.clipNorm());
-            }
-            optimizer.step(lr);
+            scaler.step(optimizer, lr, opt.clipNorm(), model.parameters().tensors()); // clips, then updates unless fp16 overflowed
             double correct = logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(y).sum().item_double();
             return new double[] {loss.item_double(), correct};
         }
@@ -232,7 +232,7 @@ public final class Trainer {
 
     /** The model's logits under the run's precision (autocast for bf16). */
     private Tensor forward(Tensor images) {
-        try (Precision.Scope ac = precision.enter(device)) {
+        try (Precision.Scope ac = precision.enter(model.device())) {
             return model.forward(images);
         }
     }
@@ -382,6 +382,7 @@ public final class Trainer {
             loaded.parameters().asMap().forEach((k, v) -> model.parameters().get(k).copy_(v));
         }
         TrainCheckpoint.restoreOptimizer(file, optimizer, s);
+        scaler.restore(weights.metadata());
         if (s.globalBatch() != globalBatch() && (s.globalBatch() > 0 || s.worldSize() != sync.worldSize())) {
             // Another global batch means other batches: continue at the next epoch boundary, with the
             // step counters rescaled so that the schedule stays at the same fraction of training.
@@ -410,6 +411,9 @@ public final class Trainer {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put("format", CrateWeights.FORMAT);
         meta.put("config", ConfigJson.toJson(model.config()));
+        if (scaler.enabled()) {
+            meta.put(LossScaler.METADATA_KEY, scaler.toMetadata());
+        }
         TrainCheckpoint.write(file, model.parameters().asMap(), optimizer, state, meta);
     }
 

@@ -3,7 +3,6 @@ package org.crate4j.train;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.model.Crate;
 
@@ -11,15 +10,16 @@ import org.crate4j.model.Crate;
 public final class Training {
     private Training() {}
 
-    public static Trainer.Summary run(Crate model, TrainData data, TrainOptions opt, Precision precision, Device device, PrintStream out) {
-        return run(model, data, opt, precision, device, GradientSync.none(), out);
+    /** Trains {@code model} where it lives (its {@link Crate#device()}). */
+    public static Trainer.Summary run(Crate model, TrainData data, TrainOptions opt, Precision precision, PrintStream out) {
+        return run(model, data, opt, precision, GradientSync.none(), out);
     }
 
-    public static Trainer.Summary run(Crate model, TrainData data, TrainOptions opt, Precision precision, Device device,
+    public static Trainer.Summary run(Crate model, TrainData data, TrainOptions opt, Precision precision,
             GradientSync sync, PrintStream out) {
         Map<String, String> meta = new LinkedHashMap<>(data.preprocessing(model.config().channels()).toMetadata());
         meta.put("source", "crate4j train on " + data.root());
-        Trainer t = new Trainer(model, opt, precision, device, sync, meta, out);
+        Trainer t = new Trainer(model, opt, precision, sync, meta, out);
         Trainer.Summary s = t.fit(data.train(), data.trainTransform(opt.augment(), model.config()), data.val(),
                 data.evalTransform(opt.augment(), model.config()));
         if (sync.rank() == 0) {

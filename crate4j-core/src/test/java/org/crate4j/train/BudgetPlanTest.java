@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.PrintStream;
 import java.util.Map;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
@@ -18,7 +17,7 @@ class BudgetPlanTest {
             b.patchDropoutUntil = until;
             return b;
         });
-        return new Trainer(Crate.create(CrateConfig.of(8, 4, 1, 2, 16, 1, 2)), o, Precision.FP32, Device.CPU, GradientSync.none(),
+        return new Trainer(Crate.create(CrateConfig.of(8, 4, 1, 2, 16, 1, 2)), o, Precision.FP32, GradientSync.none(),
                 Map.of(), new PrintStream(java.io.OutputStream.nullOutputStream()));
     }
 

@@ -48,7 +48,7 @@ public final class DataParallelWorker {
         InMemoryDataset train = ResumeTest.toyData(64, 1), val = ResumeTest.toyData(16, 2);
         Torch.seed(11 + sync.rank()); // different on each rank: the broadcast from rank 0 must make them equal
         Crate model = Crate.create(CONFIG);
-        Trainer t = new Trainer(model, options(out, batch, epochs, resume), Precision.FP32, Device.CPU, sync, Map.of(), log);
+        Trainer t = new Trainer(model, options(out, batch, epochs, resume), Precision.FP32, sync, Map.of(), log);
         if (stopAfter > 0) {
             t.stopAfterStep(stopAfter);
         }

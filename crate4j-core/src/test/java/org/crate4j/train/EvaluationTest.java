@@ -11,7 +11,6 @@ import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.InMemoryDataset;
 import org.crate4j.data.Transforms;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
@@ -28,8 +27,8 @@ class EvaluationTest {
         Evaluation.Result plain, flipped;
         try (DataLoader a = new DataLoader(data, tf, 6, false, false, 0, 1, 2);
                 DataLoader b = new DataLoader(data, tf, 6, false, false, 0, 1, 2)) {
-            plain = Evaluation.run(model, a, Precision.FP32, Device.CPU, GradientSync.none());
-            flipped = Evaluation.run(model, b, Precision.FP32, Device.CPU, GradientSync.none(), true);
+            plain = Evaluation.run(model, a, Precision.FP32, GradientSync.none());
+            flipped = Evaluation.run(model, b, Precision.FP32, GradientSync.none(), true);
         }
         double correct = 0, nll = 0;
         try (DataLoader c = new DataLoader(data, tf, 6, false, false, 0, 1, 2);

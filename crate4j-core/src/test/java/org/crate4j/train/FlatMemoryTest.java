@@ -10,7 +10,6 @@ import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.InMemoryDataset;
 import org.crate4j.data.Transforms;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
@@ -29,7 +28,7 @@ class FlatMemoryTest {
         Crate m = Crate.create(CrateConfig.of(16, 4, 1, 2, 32, 2, 4));
         InMemoryDataset data = ResumeTest.toyData(64, 3);
         TrainOptions o = ResumeTest.options(tmp, false);
-        Trainer t = new Trainer(m, o, Precision.FP32, Device.CPU, GradientSync.none(), Map.of(), new PrintStream(java.io.OutputStream.nullOutputStream()));
+        Trainer t = new Trainer(m, o, Precision.FP32, GradientSync.none(), Map.of(), new PrintStream(java.io.OutputStream.nullOutputStream()));
         Optimizer opt = o.newOptimizer(m.parameters().asMap());
         try (DataLoader loader = new DataLoader(data, Transforms.compose(Transforms.resize(16, 16), Transforms.normalize(new float[] {0.5f},
                 new float[] {0.5f})), 16, true, true, 0, 0, 1)) {

@@ -47,7 +47,7 @@ class MaePretrainerTest {
     }
 
     static MaePretrainer pretrainer(CrateMae m, PretrainOptions o) {
-        return new MaePretrainer(m, o, Precision.FP32, Device.CPU, Map.of("mean", "[0.5]", "std", "[0.5]"),
+        return new MaePretrainer(m, o, Precision.FP32, Map.of("mean", "[0.5]", "std", "[0.5]"),
                 new PrintStream(OutputStream.nullOutputStream()));
     }
 
@@ -63,7 +63,7 @@ class MaePretrainerTest {
             batch = loader.iterator().next();
         }
         Tensor x = Torch.fromFloats(batch.images(), 32, 1, 8, 8);
-        Tensor noise = Masking.seededNoise(1, 0, 32, TOY.numPatches());
+        Tensor noise = Masking.seededNoise(1, 0, 32, TOY.numPatches(), Device.CPU);
         double before = heldOut(m, x, noise);
         for (int step = 0; step < 60; step++) {
             p.trainStep(batch, opt, 3e-3, step);

@@ -12,7 +12,6 @@ import java.util.Random;
 import org.crate4j.data.InMemoryDataset;
 import org.crate4j.data.Transform;
 import org.crate4j.data.Transforms;
-import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
@@ -53,7 +52,7 @@ class ResumeTest {
     }
 
     Trainer trainer(Crate m, TrainOptions o) {
-        return new Trainer(m, o, Precision.FP32, Device.CPU, GradientSync.none(), Map.of(),
+        return new Trainer(m, o, Precision.FP32, GradientSync.none(), Map.of(),
                 new PrintStream(java.io.OutputStream.nullOutputStream()));
     }
 

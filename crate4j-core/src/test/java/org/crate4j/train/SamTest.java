@@ -35,7 +35,7 @@ class SamTest {
         Batch b = new Batch(px, labels, 4, 1, 8, 8, 0);
         double rho = 0.05;
         TrainOptions o = TrainOptions.fashionMnistDefaults(null).with(x -> { x.sam = rho; x.clipNorm = 0; x.labelSmoothing = 0.1; return x; });
-        Trainer t = new Trainer(model, o, Precision.FP32, Device.CPU, GradientSync.none(), Map.of(),
+        Trainer t = new Trainer(model, o, Precision.FP32, GradientSync.none(), Map.of(),
                 new PrintStream(java.io.OutputStream.nullOutputStream()));
         Map<String, Tensor> before = copies(model.parameters().asMap());
         Optimizer opt = o.newOptimizer(model.parameters().asMap());
@@ -44,7 +44,7 @@ class SamTest {
         try (PointerScope s = new PointerScope()) {
             probe.train(true);
             Tensor x = Torch.fromFloats(px, 4, 1, 8, 8);
-            Tensor y = Evaluation.labels(labels);
+            Tensor y = Torch.longs(Device.CPU, labels);
             Losses.crossEntropy(probe.forward(x), y, 0.1).backward();
             double sq = 0;
             for (Tensor p : probe.parameters().tensors()) {

@@ -1,0 +1,202 @@
+package org.crate4j.alpha;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.crate4j.CrateException;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Scopes;
+import org.crate4j.engine.Torch;
+import org.crate4j.model.ConvStem;
+import org.crate4j.model.LayerTrace;
+import org.crate4j.model.Layers;
+import org.crate4j.model.ParameterSpec;
+import org.crate4j.model.Parameters;
+import org.crate4j.model.PositionEmbedding;
+
+/**
+ * The CRATE-α classifier: a convolutional patch stem, class token and learned positions, L layers
+ * of compression (MSSA) then sparsification (ODL), each with a residual, and class-token pooling
+ * into a LayerNorm + Linear head. Parameters carry the reference's state-dict keys.
+ */
+public final class CrateAlpha {
+    private final AlphaConfig config;
+    private final Parameters params;
+    private boolean training;
+    private Device device;
+
+    private CrateAlpha(AlphaConfig config, Parameters params, Device device) {
+        this.config = config;
+        this.params = params;
+        this.device = device;
+    }
+
+    /** A new model with the reference's initialisation ({@link AlphaInit}), drawn from libtorch's RNG. */
+    public static CrateAlpha create(AlphaConfig config) {
+        Torch.init();
+        return new CrateAlpha(config, AlphaInit.reference(config.parameterSpecs()), Device.CPU);
+    }
+
+    /** A new model on {@code device}: drawn on the CPU, as {@link #create(AlphaConfig)}, then moved. */
+    public static CrateAlpha create(AlphaConfig config, Device device) {
+        return create(config).to(device);
+    }
+
+    /** A model around given tensors, one per spec of the config (already checked against its shapes). */
+    public static CrateAlpha fromTensors(AlphaConfig config, Map<String, Tensor> tensors) {
+        Map<String, Tensor> own = new java.util.LinkedHashMap<>();
+        for (ParameterSpec s : config.parameterSpecs()) {
+            Tensor t = tensors.get(s.name());
+            if (t == null) {
+                throw new CrateException("no tensor for CRATE-α parameter " + s.name());
+            }
+            own.put(s.name(), t.detach().requires_grad_(true));
+        }
+        Device device = own.isEmpty() ? Device.CPU : Device.of(own.values().iterator().next());
+        return new CrateAlpha(config, Parameters.of(own), device);
+    }
+
+    public AlphaConfig config() { return config; }
+    public Parameters parameters() { return params; }
+    /** Where the parameters live; callers put inputs there. */
+    public Device device() { return device; }
+
+    /** Moves the parameters to {@code target} in place (before an optimizer is made for them). */
+    public CrateAlpha to(Device target) {
+        if (!target.equals(device)) {
+            params.moveTo(target);
+            device = target;
+        }
+        return this;
+    }
+
+    /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */
+    public List<ParameterSpec> specs() { return config.parameterSpecs(); }
+    public boolean isTraining() { return training; }
+    public CrateAlpha train(boolean on) { training = on; return this; }
+
+    /** Logits (B, classes) for images (B, C, H, W). */
+    public Tensor forward(Tensor images) {
+        return forwardHead(forwardFeatures(images, null));
+    }
+
+    /**
+     * The tokens after the last layer, (B, 1 + N, d). Images of another size than the config's get
+     * a bicubically resized position embedding. When {@code trace} is non-null every layer's
+     * intermediates are appended to it.
+     */
+    public Tensor forwardFeatures(Tensor images, List<AlphaLayerTrace> trace) {
+        Tensor z = Scopes.keep(() -> embed(images));
+        for (int i = 0; i < config.depth(); i++) {
+            final int layer = i;
+            final Tensor in = z;
+            z = Scopes.keep(() -> layer(layer, in, trace));
+            if (trace != null) {
+                Scopes.adopt(trace.get(trace.size() - 1).tensors());
+            }
+        }
+        return z;
+    }
+
+    /** The class token through {@code mlp_head}: LN (torch's default eps) then Linear. */
+    public Tensor forwardHead(Tensor features) {
+        Tensor pooled = pooled(features);
+        Tensor normed = Layers.layerNorm(pooled, p(AlphaKeys.HEAD_NORM + ".weight"), p(AlphaKeys.HEAD_NORM + ".bias"),
+                AlphaConfig.HEAD_LN_EPS);
+        return Layers.linear(normed, p(AlphaKeys.HEAD_WEIGHT), p(AlphaKeys.HEAD_BIAS));
+    }
+
+    /** The (B, d) vector the head reads: the class token of the last layer. */
+    public Tensor pooled(Tensor features) {
+        return features.select(1, 0);
+    }
+
+    /** Runs the model and returns every layer's intermediates. */
+    public List<AlphaLayerTrace> trace(Tensor images) {
+        List<AlphaLayerTrace> out = new ArrayList<>();
+        forwardFeatures(images, out);
+        return out;
+    }
+
+    /** The traces in the shared form the analysis reads ({@code sparse} is the ODL code z₂). */
+    public List<LayerTrace> layerTraces(Tensor images) {
+        List<LayerTrace> out = new ArrayList<>();
+        for (AlphaLayerTrace t : trace(images)) {
+            out.add(t.toLayerTrace());
+        }
+        return out;
+    }
+
+    /** conv1, class token in front, position embedding added: (B, 1 + N, d). */
+    Tensor embed(Tensor images) {
+        checkInput(images);
+        int gh = (int) images.size(2) / config.patchSize(), gw = (int) images.size(3) / config.patchSize();
+        Tensor x = ConvStem.apply(images, p(AlphaKeys.STEM_WEIGHT), p(AlphaKeys.STEM_BIAS), config.patchSize());
+        Tensor cls = p(AlphaKeys.CLASS_TOKEN).expand(x.size(0), 1, config.dim());
+        Tensor pos = PositionEmbedding.resize(p(AlphaKeys.POSITIONS), config.gridHeight(), config.gridWidth(), gh, gw);
+        return torch.cat(new TensorVector(cls, x), 1).add(pos);
+    }
+
+    /** One layer: Zh = Z + MSSA(LN₁(Z)); Z' = Zh + ODL(LN₂(Zh)). */
+    Tensor layer(int i, Tensor z, List<AlphaLayerTrace> trace) {
+        Tensor u = Layers.subspaceProjections(norm(z, AlphaKeys.mssaNorm(i)), p(AlphaKeys.qkv(i)), config.heads());
+        Tensor attention = null;
+        Tensor attended;
+        if (trace != null) {
+            attention = dropout(Layers.subspaceAttention(u));
+            attended = torch.matmul(attention, u);
+        } else {
+            // softmax(U·Uᵀ/√k)·U in one fused kernel (faster on CPU in training and inference, see Crate)
+            attended = torch.scaled_dot_product_attention(u, u, u, new TensorOptional(), training ? config.dropout() : 0.0,
+                    false, new DoubleOptional(), false);
+        }
+        Tensor mssa = Layers.mergeHeads(attended);
+        if (config.projectsOut()) {
+            mssa = dropout(Layers.linear(mssa, p(AlphaKeys.out(i)), null));
+        }
+        Tensor zh = z.add(mssa);
+        Odl odl = new Odl(p(AlphaKeys.dictionary(i)), p(AlphaKeys.synthesis(i)), config.eta(), config.lambda());
+        Odl.Code code = odl.sparseCode(norm(zh, AlphaKeys.odlNorm(i)));
+        Tensor out = zh.add(odl.decode(code.code()));
+        if (trace != null) {
+            trace.add(new AlphaLayerTrace(retained(z), retained(u), retained(attention), retained(zh),
+                    retained(code.firstStep()), retained(code.code()), retained(out)));
+        }
+        return out;
+    }
+
+    private Tensor norm(Tensor x, String prefix) {
+        return Layers.layerNorm(x, p(prefix + ".weight"), p(prefix + ".bias"), AlphaConfig.LN_EPS);
+    }
+
+    private Tensor dropout(Tensor x) {
+        return training && config.dropout() > 0 ? torch.dropout(x, config.dropout(), true) : x;
+    }
+
+    private void checkInput(Tensor images) {
+        if (images.dim() != 4 || images.size(1) != config.channels()) {
+            throw new CrateException("CRATE-α expects images (B, " + config.channels() + ", H, W), got "
+                    + Arrays.toString(Torch.shape(images)));
+        }
+        if (images.size(2) % config.patchSize() != 0 || images.size(3) % config.patchSize() != 0) {
+            throw new CrateException("image " + images.size(2) + "x" + images.size(3)
+                    + " is not divisible by the patch size " + config.patchSize());
+        }
+    }
+
+    private static Tensor retained(Tensor t) {
+        Tensor d = t.detach();
+        d.retainReference();
+        return d;
+    }
+
+    private Tensor p(String name) {
+        return params.get(name);
+    }
+}

@@ -1,0 +1,195 @@
+package org.crate4j.tost;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.crate4j.CrateException;
+import org.crate4j.engine.Scopes;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
+import org.crate4j.model.Layers;
+import org.crate4j.model.ParameterKind;
+import org.crate4j.model.ParameterSpec;
+import org.crate4j.model.Parameters;
+
+/**
+ * A ToST vision model (Wu et al., ICLR 2025): a convolutional patch stem, a Fourier position
+ * encoding, blocks of TSSA and an MLP with layer scales, class-attention blocks that gather the
+ * class token, a final LayerNorm and a linear head. Its tensors carry the reference's state-dict
+ * names; BatchNorm's running statistics are kept apart from the trainable {@link #parameters()}.
+ */
+public final class Tost {
+    private final TostConfig config;
+    private final Map<String, Tensor> stateDict;
+    private final Map<String, ParameterKind> kinds;
+    private final Parameters params;
+    private final Map<String, Tensor> statistics;
+    private final ConvStem stem;
+    private final List<TostBlock> blocks = new ArrayList<>();
+    private final List<ClassAttentionBlock> classBlocks = new ArrayList<>();
+    private boolean training;
+
+    private Tost(TostConfig config, Map<String, Tensor> stateDict, Map<String, ParameterKind> kinds) {
+        this.config = config;
+        this.stateDict = Collections.unmodifiableMap(stateDict);
+        this.kinds = Collections.unmodifiableMap(kinds);
+        Map<String, Tensor> trainable = new LinkedHashMap<>();
+        Map<String, Tensor> stats = new LinkedHashMap<>();
+        stateDict.forEach((k, t) -> (kinds.get(k).trainable() ? trainable : stats).put(k, t));
+        this.params = Parameters.of(trainable);
+        this.statistics = Collections.unmodifiableMap(stats);
+        this.stem = new ConvStem(params, statistics, config.stemChannels().length);
+        for (int i = 0; i < config.depth(); i++) {
+            blocks.add(new TostBlock(params, i, config));
+        }
+        for (int j = 0; j < config.classAttentionLayers(); j++) {
+            classBlocks.add(new ClassAttentionBlock(params, j, config));
+        }
+    }
+
+    /** A new model with the reference's initialisation (see {@link TostLayout}), drawn from libtorch's RNG. */
+    public static Tost create(TostConfig config) {
+        Torch.init();
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (ParameterSpec s : config.parameterSpecs()) {
+                t.put(s.name(), s.init().create(s.shape()));
+            }
+        }
+        return fromTensors(config, t);
+    }
+
+    /** A model around given tensors, one per key of {@link TostConfig#parameterSpecs()} (shapes already checked). */
+    public static Tost fromTensors(TostConfig config, Map<String, Tensor> tensors) {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        Map<String, ParameterKind> kinds = new LinkedHashMap<>();
+        for (ParameterSpec s : config.parameterSpecs()) {
+            Tensor t = tensors.get(s.name());
+            if (t == null) {
+                throw new IllegalArgumentException("no tensor for " + s.name());
+            }
+            Tensor own = s.kind().trainable() ? t.detach().requires_grad_(true) : t.detach().clone();
+            if (!s.kind().trainable()) {
+                own.retainReference(); // trainable ones are retained by Parameters
+            }
+            all.put(s.name(), own);
+            kinds.put(s.name(), s.kind());
+        }
+        return new Tost(config, all, kinds);
+    }
+
+    public TostConfig config() { return config; }
+
+    /** The trainable tensors by reference key: what an optimizer updates and what is counted. */
+    public Parameters parameters() { return params; }
+
+    /** BatchNorm's running mean, variance and batch count by reference key; updated by training forwards. */
+    public Map<String, Tensor> statistics() { return statistics; }
+
+    /** Every tensor by reference key in the reference's order: what a checkpoint holds. */
+    public Map<String, Tensor> stateDict() { return stateDict; }
+
+    /** Each tensor's kind by reference key: weight decay applies to {@link ParameterKind#decays()} ones only. */
+    public Map<String, ParameterKind> kinds() { return kinds; }
+
+    public boolean isTraining() { return training; }
+
+    /**
+     * Training mode: BatchNorm normalises by each batch's statistics and updates its running ones;
+     * dropout and drop-path act at the config's rates (0 unless set). Off: running statistics.
+     */
+    public Tost train(boolean on) {
+        training = on;
+        return this;
+    }
+
+    /** Logits (B, classes) for images (B, C, H, W). */
+    public Tensor forward(Tensor images) {
+        return run(images, false).logits();
+    }
+
+    /** The normalised class token the head reads, (B, d). */
+    public Tensor forwardFeatures(Tensor images) {
+        return run(images, false).features();
+    }
+
+    /** Runs the model and keeps every block's intermediates (detached), including TSSA's Π. */
+    public TostTrace trace(Tensor images) {
+        return run(images, true);
+    }
+
+    private TostTrace run(Tensor images, boolean keep) {
+        checkInput(images);
+        Tensor x = Scopes.keep(() -> embed(images));
+        Tensor embedded = keep ? retained(x) : null;
+        List<TostTrace.Block> blockTraces = new ArrayList<>();
+        for (TostBlock block : blocks) {
+            Tensor in = x;
+            TostTrace.Block[] seen = new TostTrace.Block[1];
+            x = Scopes.keep(() -> {
+                TostTrace.Block b = block.apply(in, training);
+                seen[0] = keep ? new TostTrace.Block(retained(b.input()), retained(b.projections()), retained(b.pi()),
+                        retained(b.compressed()), retained(b.output())) : null;
+                return b.output();
+            });
+            if (keep) {
+                TostTrace.Block b = seen[0];
+                Scopes.adopt(b.input(), b.projections(), b.pi(), b.compressed(), b.output());
+                blockTraces.add(b);
+            }
+        }
+        Tensor cls = params.get(TostLayout.CLS_TOKEN).expand(x.size(0), 1, config.dim());
+        x = torch.cat(new TensorVector(cls, x), 1);
+        List<TostTrace.ClassAttention> classTraces = new ArrayList<>();
+        for (ClassAttentionBlock block : classBlocks) {
+            Tensor in = x;
+            TostTrace.ClassAttention[] seen = new TostTrace.ClassAttention[1];
+            x = Scopes.keep(() -> {
+                TostTrace.ClassAttention c = block.apply(in, training);
+                seen[0] = keep ? new TostTrace.ClassAttention(retained(c.attention()), retained(c.output())) : null;
+                return c.output();
+            });
+            if (keep) {
+                Scopes.adopt(seen[0].attention(), seen[0].output());
+                classTraces.add(seen[0]);
+            }
+        }
+        Tensor features = TostLayers.layerNorm(x, params, "norm.").select(1, 0);
+        Tensor logits = TostLayers.linear(features, params, TostLayout.HEAD);
+        return new TostTrace(embedded, blockTraces, classTraces, keep ? features.detach() : features, logits);
+    }
+
+    /** Stem, tokens in row-major order, plus the Fourier position encoding: (B, N, d). */
+    private Tensor embed(Tensor images) {
+        Tensor grid = stem.apply(images, training);
+        int hp = (int) grid.size(2), wp = (int) grid.size(3);
+        Tensor x = grid.flatten(2, 3).transpose(1, 2);
+        if (config.positions()) {
+            Tensor w = params.get(TostLayout.POS_PROJECTION + "weight");
+            // the 1×1 convolution of the (64, hp, wp) feature map is a linear map of each token's 64 features
+            Tensor features = TostLayers.fourierFeatures(hp, wp, Device.of(w)).to(w.scalar_type());
+            x = x.add(Layers.linear(features, w.view(w.size(0), w.size(1)), params.get(TostLayout.POS_PROJECTION + "bias")));
+        }
+        return TostLayers.dropout(x, config.dropout(), training);
+    }
+
+    private void checkInput(Tensor images) {
+        if (images.dim() != 4 || images.size(1) != config.channels()) {
+            throw new CrateException("model expects images (B, " + config.channels() + ", H, W), got "
+                    + Arrays.toString(Torch.shape(images)));
+        }
+    }
+
+    private static Tensor retained(Tensor t) {
+        Tensor d = t.detach();
+        d.retainReference();
+        return d;
+    }
+}
