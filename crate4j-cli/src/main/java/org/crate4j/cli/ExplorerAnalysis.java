@@ -38,6 +38,7 @@ final class ExplorerAnalysis {
         o.addProperty("size", e.imageHeight());
         o.addProperty("patch", e.patchSize());
         o.addProperty("channels", e.channels());
+        o.addProperty("device", m.device().toString());
         o.addProperty("precision", m.precision().toString());
         o.addProperty("attentionLayer", AttentionMaps.penultimate(m.layers()));
         o.addProperty("pcaLayer", FeaturePca.lastLayer(m.layers()));

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.crate4j.CrateException;
 import org.crate4j.api.CrateModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,9 +63,7 @@ final class ServeCommand implements Callable<Integer> {
 
     /** Checks the files, binds the port and starts serving (also how the tests start it). */
     ExplorerServer start() {
-        if (runtime.device().isCuda()) {
-            throw new CrateException("crate serve runs the analyses on the CPU: drop --device " + runtime.device());
-        }
+        runtime.device().require();
         ServedFiles files = new ServedFiles(weights, runs);
         runtime.apply();
         ModelCache models = new ModelCache(maxModels, this::load);
@@ -74,7 +71,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private CrateModel load(Path file) {
-        CrateModel.Builder b = CrateModel.builder().preset(model).precision(runtime.precision);
+        CrateModel.Builder b = CrateModel.builder().preset(model).device(runtime.device).precision(runtime.precision);
         if (heads > 0) {
             b.heads(heads);
         }

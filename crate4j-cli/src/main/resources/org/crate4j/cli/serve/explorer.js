@@ -95,7 +95,7 @@ async function chooseCheckpoint(path) {
     facts($('model-facts'), [
       ['kind', m.kind === 'classifier' ? 'classifier, ' + m.classes + ' classes' : 'CRATE-MAE encoder'],
       ['layers', m.layers], ['input', m.size + ' × ' + m.size + ', ' + m.channels + ' channel' + (m.channels > 1 ? 's' : '')],
-      ['patch', m.patch + ' × ' + m.patch + ' (' + (m.size / m.patch) + ' × ' + (m.size / m.patch) + ' grid)'], ['precision', m.precision],
+      ['patch', m.patch + ' × ' + m.patch + ' (' + (m.size / m.patch) + ' × ' + (m.size / m.patch) + ' grid)'], ['runs on', m.device + ', ' + m.precision],
       ['file', megabytes(state.files.checkpoints.find(c => c.path === path).bytes)],
     ]);
     const slider = $('layer');
@@ -260,7 +260,7 @@ function drawPrediction(p) {
     li.dataset.label = g.label;
     li.dataset.probability = g.probability;
     li.dataset.index = g.index;
-    const label = span('label', g.label), track = span('track', ''), prob = span('prob', percent(g.probability));
+    const label = span('label', g.label === String(g.index) ? 'class ' + g.index : g.label), track = span('track', ''), prob = span('prob', percent(g.probability));
     const fill = span('fill', '');
     fill.style.width = (100 * g.probability).toFixed(2) + '%';
     track.append(fill);
@@ -460,10 +460,10 @@ function formatTick(v) {
 
 /** A line chart of series [{name, points: [[x, y], …]}] in plain SVG. */
 function lineChart(container, title, xLabel, series, width = 330, height = 210) {
-  const m = { left: 52, right: 12, top: 26, bottom: 36 };
+  const m = { left: 52, right: 12, top: 34, bottom: 36 };
   const all = series.flatMap(s => s.points).filter(p => Number.isFinite(p[0]) && Number.isFinite(p[1]));
   const root = svg('svg', { class: 'chart', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title }, container);
-  svg('text', { x: m.left, y: 16, class: 'title' }, root).textContent = title;
+  svg('text', { x: 12, y: 18, class: 'title' }, root).textContent = title;
   if (!all.length) {
     svg('text', { x: m.left, y: height / 2 }, root).textContent = 'no values';
     return root;
@@ -492,8 +492,8 @@ function lineChart(container, title, xLabel, series, width = 330, height = 210) 
     if (pts.length <= 40) pts.forEach(p => svg('circle', { cx: px(p[0]), cy: py(p[1]), r: 2.6, fill: c }, root));
     if (series.length > 1) {
       const lx = width - m.right - 8 - 70 * (series.length - 1 - i);
-      svg('rect', { x: lx - 14, y: 9, width: 10, height: 3, fill: c }, root);
-      svg('text', { x: lx, y: 14 }, root).textContent = s.name;
+      svg('rect', { x: lx - 14, y: 12, width: 10, height: 3, fill: c }, root);
+      svg('text', { x: lx, y: 17 }, root).textContent = s.name;
     }
   });
   return root;
