@@ -33,7 +33,8 @@ import org.crate4j.api.CrateModel;
  */
 final class ExplorerServer implements AutoCloseable {
     /** The page and what it loads; nothing else is served from the jar. */
-    private static final Map<String, String> PAGE = Map.of("/", "index.html", "/explorer.js", "explorer.js", "/explorer.css", "explorer.css");
+    private static final Map<String, String> PAGE = Map.of("/", "index.html", "/explorer.js", "explorer.js", "/charts.js", "charts.js",
+            "/explorer.css", "explorer.css");
     private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "[::1]");
 
     /**

@@ -252,7 +252,7 @@ class ServeTest {
     /** The page is the jar's own and names nothing to load from elsewhere. */
     @Test
     void thePageLoadsNothingFromTheInternet() throws Exception {
-        for (String resource : List.of("index.html", "explorer.js", "explorer.css")) {
+        for (String resource : List.of("index.html", "explorer.js", "charts.js", "explorer.css")) {
             String text;
             try (InputStream in = ExplorerServer.class.getResourceAsStream("serve/" + resource)) {
                 text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
