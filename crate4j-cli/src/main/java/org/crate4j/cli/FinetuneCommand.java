@@ -37,8 +37,10 @@ final class FinetuneCommand implements Callable<Integer> {
         System.out.println("finetune " + weights.getFileName() + " (dim " + m.config().dim() + ", depth " + m.config().depth()
                 + ", input " + m.config().imageHeight() + "x" + m.config().imageWidth() + ") on " + data.root() + " ("
                 + data.train().size() + " train / " + data.val().size() + " " + train.valSplit + " images, " + classes
-                + " classes, new head); " + setup);
-        Training.run(m, data, opt, runtime.precision(), System.out);
+                + " classes, new head); " + setup + (opt.accumSteps() > 1 ? "; batch " + opt.globalBatch(1) + " as " + opt.accumSteps()
+                + " accumulated micro-batches of " + opt.batch() : ""));
+        Training.builder().model(m).data(data).options(opt).precision(runtime.precision())
+                .listener(ConsoleReport.standard(System.out)).build().fit();
         return 0;
     }
 }

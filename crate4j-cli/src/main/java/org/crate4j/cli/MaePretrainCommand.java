@@ -2,6 +2,7 @@ package org.crate4j.cli;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.crate4j.CrateException;
@@ -50,9 +51,13 @@ final class MaePretrainCommand implements Callable<Integer> {
     Integer epochs;
     @Option(names = "--time-budget", description = "minutes: stop cleanly, evaluate and save (default: 15 on Fashion-MNIST, else none)")
     Double budget;
-    @Option(names = "--batch", description = "images per step (default: 256; 128 on Fashion-MNIST)")
+    @Option(names = "--batch", description = "images per forward-backward pass (default: 256; 128 on Fashion-MNIST)")
     Integer batch;
-    @Option(names = "--blr", description = "base learning rate: lr = blr x batch / 256 (default: 1.5e-4, the recipe's; 3e-3 on Fashion-MNIST)")
+    @Option(names = "--accum-steps", defaultValue = "1",
+            description = "gradient accumulation: micro-batches of --batch per optimizer step; a step averages over batch x accum-steps "
+                    + "images, the batch --blr scales with (default: ${DEFAULT-VALUE})")
+    int accumSteps;
+    @Option(names = "--blr", description = "base learning rate: lr = blr x batch x accum-steps / 256 (default: 1.5e-4, the recipe's; 3e-3 on Fashion-MNIST)")
     Double blr;
     @Option(names = "--lr", description = "absolute peak learning rate (overrides --blr)")
     Double lr;
@@ -91,18 +96,16 @@ final class MaePretrainCommand implements Callable<Integer> {
         Map<String, String> meta = new LinkedHashMap<>(d.preprocessing(c.channels()).toMetadata());
         meta.put("source", "crate4j mae-pretrain on " + d.root());
         System.out.printf("mae-pretrain %s (dim %d, depth %d/%d, heads %d, patch %d, image %d, %,d parameters) on %s (%d train / %d "
-                + "held-out images); mask ratio %.2f%s, batch %d, lr %.3g, %s; %s%n", preset, c.encoderDim(), c.encoderDepth(),
+                + "held-out images); mask ratio %.2f%s, batch %d%s, lr %.3g, %s; %s%n", preset, c.encoderDim(), c.encoderDepth(),
                 c.decoderDepth(), c.encoderHeads(), c.patchSize(), c.imageSize(), c.parameterCount(), d.root(), d.train().size(),
-                d.val().size(), c.maskRatio(), c.normPixLoss() ? ", norm-pix loss" : "", opt.batch(), opt.lr(),
+                d.val().size(), c.maskRatio(), c.normPixLoss() ? ", norm-pix loss" : "", opt.globalBatch(),
+                opt.accumSteps() > 1 ? " (" + opt.accumSteps() + " accumulated micro-batches of " + opt.batch() + ")" : "", opt.lr(),
                 opt.epochs() > 0 ? opt.epochs() + " epochs" : "schedule fitted to " + opt.timeBudgetMin() + " min", setup);
         Torch.seed(opt.seed());
         CrateMae m = CrateMae.create(c, runtime.device());
-        MaePretrainer.Summary s = new MaePretrainer(m, opt, runtime.precision(), meta, System.out)
+        new MaePretrainer(m, opt, runtime.precision(), meta, List.of(ConsoleReport.standard(System.out)))
                 .fit(d.train(), d.pretrainTransform(c.channels(), c.imageSize(), opt.cropScaleMin()), d.val(),
                         d.evalTransform(c.channels(), c.imageSize(), c.imageSize()));
-        System.out.printf("done: held-out loss %.4f (train %.4f) after %d steps (%.2f epochs) in %.1f min, %.0f img/s; "
-                + "checkpoint %s; metrics, curves.png and reconstructions.png in %s%n", s.valLoss(), s.trainLoss(), s.steps(),
-                s.epochs(), s.seconds() / 60, s.imagesPerSec(), s.lastCheckpoint(), s.lastCheckpoint().getParent());
         return 0;
     }
 
@@ -129,7 +132,8 @@ final class MaePretrainCommand implements Callable<Integer> {
             o.batch = b;
             o.epochs = planned;
             o.timeBudgetMin = minutes;
-            o.lr = lr != null ? lr : PretrainOptions.scaledLr(baseLr, b);
+            o.lr = lr != null ? lr : PretrainOptions.scaledLr(baseLr, b * accumSteps);
+            o.accumSteps = accumSteps;
             o.minLr = minLr;
             o.weightDecay = wd;
             o.warmupFraction = warmup;

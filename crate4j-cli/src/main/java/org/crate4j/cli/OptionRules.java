@@ -63,6 +63,7 @@ final class OptionRules {
             // schedule and optimiser
             Map.entry("--epochs", ints(1, 1_000_000)),
             Map.entry("--steps", ints(1, 1_000_000)),
+            Map.entry("--accum-steps", ints(1, 1 << 16)),
             Map.entry("bench --warmup", ints(0, 1_000_000)),
             Map.entry("--lr", closed(0, 10)),
             Map.entry("--min-lr", closed(0, 10)),

@@ -115,11 +115,13 @@ final class TrainCommand implements Callable<Integer> {
             System.out.println("train " + preset + " on " + data.root() + " (" + data.train().size() + " train / " + data.val().size()
                     + " " + train.valSplit + " images, " + c.numClasses() + " classes); " + setup
                     + (env.distributed() ? "; " + env.worldSize() + " processes" : "")
-                    + String.format("; global batch %d (%d per process), lr %.3g", opt.batch() * env.worldSize(), opt.batch(), opt.lr()));
+                    + String.format("; global batch %d (%d per process%s), lr %.3g", opt.globalBatch(env.worldSize()), opt.batch(),
+                            opt.accumSteps() > 1 ? " x " + opt.accumSteps() + " accumulated micro-batches" : "", opt.lr()));
         }
         org.crate4j.engine.Torch.seed(opt.seed());
         Crate m = Crate.create(c, device);
-        Training.run(m, data, opt, runtime.precision(), sync, System.out);
+        Training.builder().model(m).data(data).options(opt).precision(runtime.precision()).sync(sync)
+                .listener(ConsoleReport.standard(System.out)).build().fit();
         return 0;
     }
 }

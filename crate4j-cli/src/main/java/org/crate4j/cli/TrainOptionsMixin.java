@@ -19,6 +19,10 @@ final class TrainOptionsMixin {
     @Option(names = "--batch", description = "per-process batch size (default: the recipe's batch split over the processes; "
             + "with --batch the recipe's learning rates scale with the global batch)")
     Integer batch;
+    @Option(names = "--accum-steps", description = "gradient accumulation: micro-batches of --batch per optimizer step, "
+            + "so a step averages over batch x accum-steps x processes images (e.g. a recipe's batch 512 as --batch 64 --accum-steps 8); "
+            + "default 1")
+    Integer accumSteps;
     @Option(names = "--optimizer", description = "adamw or lion")
     String optimizer;
     @Option(names = "--lr", description = "peak learning rate, for the global batch (per-process batch × processes)")
@@ -57,6 +61,7 @@ final class TrainOptionsMixin {
         return base.with(b -> {
             if (epochs != null) b.epochs = epochs;
             if (batch != null) b.batch = batch;
+            if (accumSteps != null) b.accumSteps = accumSteps;
             if (optimizer != null) b.optimizer = optimizer;
             if (lr != null) b.lr = lr;
             if (minLr != null) b.minLr = minLr;

@@ -181,6 +181,38 @@ class CliTest {
     }
 
     @Test
+    void accumulationStepsBelowOneAreRefusedBeforeAnythingIsWritten() throws Exception {
+        Path data = tinyImageFolder(tmp.resolve("data"));
+        Path out = tmp.resolve("run");
+        String weights = ClassifierParityTest.fixture("crate_main_module.pth").toString();
+        for (String[] args : new String[][] {
+                {"train", "--data", data.toString(), "--accum-steps", "0", "--out", out.toString()},
+                {"train", "--accum-steps", "0", "--out", out.toString()}, // the default job would split into processes first
+                {"finetune", "--weights", weights, "--heads", "4", "--data", data.toString(), "--accum-steps", "-2", "--out", out.toString()},
+                {"mae-pretrain", "--data", data.toString(), "--accum-steps", "0", "--out", out.toString()}}) {
+            Run r = run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
+            String k = args[java.util.Arrays.asList(args).indexOf("--accum-steps") + 1];
+            assertEquals("crate: --accum-steps " + k + " is out of range: use a whole number in [1, 65536]", r.err().strip());
+            assertFalse(Files.exists(out), "nothing written for " + String.join(" ", args));
+        }
+    }
+
+    @Test
+    void trainAccumulatesMicroBatchesIntoOneOptimizerStep() throws Exception {
+        Path data = tinyImageFolder(tmp.resolve("data")); // 12 training images
+        Path out = tmp.resolve("accumulated");
+        Run r = run("train", "--data", data.toString(), "--model", "crate-fmnist", "--image-size", "20", "--patch", "4",
+                "--epochs", "2", "--batch", "2", "--accum-steps", "3", "--workers", "0", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("global batch 6 (2 per process x 3 accumulated micro-batches)"), r.out());
+        assertTrue(r.out().contains("epoch 1.00: train loss") && r.out().contains("epoch 2.00: train loss"), "the epoch lines: " + r.out());
+        assertTrue(r.out().contains("done: top-1") && r.out().contains("after 4 steps (2.0 epochs)"), "12 / 6 = 2 steps per epoch: " + r.out());
+        assertEquals(6, org.crate4j.train.TrainCheckpoint.readState(out.resolve("last.safetensors")).globalBatch());
+        assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+    }
+
+    @Test
     void trainSplitsItselfOverLocalProcessesAndReadsLikeOne() throws Exception {
         Run bad = run("train", "--nproc", "two");
         assertEquals(2, bad.code());

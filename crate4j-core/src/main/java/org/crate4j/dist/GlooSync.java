@@ -116,6 +116,13 @@ public final class GlooSync implements GradientSync {
     }
 
     @Override
+    public void accumulateLocally(boolean on) {
+        if (buckets != null) { // before prepare() no hook exists, and finish() reads the accumulated .grad
+            buckets.accumulateLocally(on);
+        }
+    }
+
+    @Override
     public void averageGradients(Collection<Tensor> params) {
         if (buckets == null) {
             prepare(params); // no overlap for this first step: its backward ran before the hooks existed

@@ -18,8 +18,11 @@ import org.bytedeco.pytorch.Work;
  * backend's own threads, while backward carries on with the earlier layers. Buckets are launched
  * strictly in index order so that every rank issues the same collectives in the same order.
  *
- * <p>Assumes gradients are zeroed (not accumulated) between steps, as the trainer does: a hook
- * sees the gradient of this backward only.
+ * <p>A hook sees the gradient of its own backward only; {@code .grad} holds the sum of the earlier
+ * ones. Gradient accumulation (K backward passes per step) therefore keeps the hooks idle for the
+ * first K − 1 passes ({@link #accumulateLocally}), and in the last one a hook packs its gradient
+ * plus the {@code .grad} summed so far: the bucket holds the whole step's gradient, and its
+ * allreduce still overlaps the last backward. The trainer zeroes gradients between steps.
  */
 final class GradientBuckets {
     /** Starts an allreduce (sum) of a flat bucket; the returned work is waited for in {@link #finish}. */
@@ -64,6 +67,10 @@ final class GradientBuckets {
     private int nextLaunch;
     private int launchedDuringBackward;
     private RuntimeException hookFailure;
+    /** Hooks idle: this backward only accumulates into .grad. */
+    private boolean local;
+    /** An earlier backward of this step left its gradient in .grad, to be packed with the last one's. */
+    private boolean carried;
 
     GradientBuckets(List<Tensor> params, long capBytes, long firstCapBytes, Allreduce allreduce) {
         this.allreduce = allreduce;
@@ -131,6 +138,12 @@ final class GradientBuckets {
         return buckets.size();
     }
 
+    /** While on, backward leaves its gradients in .grad for a later backward of the same step to pack. */
+    void accumulateLocally(boolean on) {
+        local = on;
+        carried |= on;
+    }
+
     /** Bytes of one full set of gradients (the payload allreduced per step). */
     long bytes() {
         return bytes;
@@ -145,10 +158,14 @@ final class GradientBuckets {
     // not cross into libtorch: they are kept and thrown by finish().
     private void onGradient(Slot s, TensorBase grad) {
         try {
-            if (s.ready || hookFailure != null) {
+            if (local || s.ready || hookFailure != null) {
                 return;
             }
             s.view.copy_(new Tensor(grad));
+            Tensor earlier = carried ? s.param.grad() : null; // a tensor hook runs before autograd adds grad into .grad
+            if (earlier != null && earlier.defined()) {
+                s.view.add_(earlier);
+            }
             s.ready = true;
             s.bucket.ready++;
             launchFullBuckets();
@@ -161,12 +178,15 @@ final class GradientBuckets {
         while (nextLaunch < buckets.size() && buckets.get(nextLaunch).full()) {
             Bucket b = buckets.get(nextLaunch++);
             b.work = allreduce.start(b.flat, b.index, buckets.size());
+            // launched inside backward, the handle belongs to the caller's innermost PointerScope (a
+            // micro-batch's, when accumulating), which closes before finish() waits for it
+            b.work.retainReference();
         }
     }
 
     /**
-     * Completes the step after backward: buckets whose parameters got no gradient this step
-     * (unused parameters) take the parameter's current gradient or zeros, everything left is
+     * Completes the step after backward: buckets whose parameters got no gradient in the last
+     * backward (unused parameters) take the parameter's current, accumulated gradient or zeros, everything left is
      * launched, every allreduce is awaited, and each gradient is replaced by the sum divided by
      * {@code divisor}.
      *
@@ -195,7 +215,12 @@ final class GradientBuckets {
             launchFullBuckets();
             Scalar d = new Scalar(divisor);
             for (Bucket b : buckets) {
-                await.accept(b.work);
+                try {
+                    await.accept(b.work);
+                } finally {
+                    b.work.releaseReference();
+                    b.work = null;
+                }
                 b.flat.div_(d);
                 for (Slot s : b.slots) {
                     Tensor grad = s.param.grad();
@@ -207,9 +232,9 @@ final class GradientBuckets {
                     s.ready = false;
                 }
                 b.ready = 0;
-                b.work = null;
             }
             nextLaunch = 0;
+            carried = false;
         }
     }
 

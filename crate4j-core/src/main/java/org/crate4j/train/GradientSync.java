@@ -18,6 +18,14 @@ public interface GradientSync extends AutoCloseable {
      */
     default void prepare(Collection<Tensor> params) {}
 
+    /**
+     * Gradient accumulation: while {@code on}, backward only sums gradients into each parameter's
+     * {@code .grad} on this process, with no communication (DDP's {@code no_sync}). The backward after
+     * it is switched off (the step's last micro-batch) reduces the whole sum, overlapping that
+     * backward as usual, so a step of K micro-batches costs one allreduce, not K.
+     */
+    default void accumulateLocally(boolean on) {}
+
     /** Replaces every parameter's gradient by its mean over all processes (call after backward). */
     void averageGradients(Collection<Tensor> params);
 

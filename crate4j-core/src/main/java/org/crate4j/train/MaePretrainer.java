@@ -1,13 +1,13 @@
 package org.crate4j.train;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import me.tongfei.progressbar.ProgressBar;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
@@ -25,25 +25,30 @@ import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.Masking;
+import org.crate4j.train.TrainingListener.Checkpoint;
 import org.crate4j.viz.AtomicWrite;
 import org.crate4j.viz.ReconstructionSheet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * CRATE-MAE pre-training (SPEC §2): masked-patch reconstruction with AdamW, per-step warm-up then
- * cosine, optional time budget (the cosine is fitted to it from the measured step time), a
- * held-out reconstruction loss, reconstructions and an atomic checkpoint after every epoch, and
- * exact resume (weights, optimizer state, schedule position, data order and masking noise). Runs
- * on the model's device; with fp16 the loss is scaled ({@link LossScaler}).
+ * cosine, gradient accumulation over micro-batches, optional time budget (the cosine is fitted to
+ * it from the measured step time), a held-out reconstruction loss, reconstructions and an atomic
+ * checkpoint after every epoch, and exact resume (weights, optimizer state, schedule position,
+ * data order and masking noise). Runs on the model's device; with fp16 the loss is scaled
+ * ({@link LossScaler}). Progress, metrics files and console lines are {@link TrainingListener}s.
  */
 public final class MaePretrainer {
     public record Summary(double trainLoss, double valLoss, double epochs, long steps, double seconds, double imagesPerSec,
             Path lastCheckpoint) {}
 
+    private static final Logger LOG = LoggerFactory.getLogger(MaePretrainer.class);
     /** Held-out images for the per-epoch loss (with fixed masks) and the reconstruction sheet. */
     private static final int VAL_IMAGES = 2000, SHEET_IMAGES = 8;
     /** Masks of the held-out images: a function of the image index alone. */
     private static final long VAL_MASK_SEED = 12345;
-    /** Steps skipped before timing (JIT, allocator warm-up), then steps timed before the first plan. */
+    /** Passes skipped before timing (JIT, allocator warm-up), then passes timed before the first plan, then between plans. */
     private static final int TIMING_SKIP = 5, TIMING_STEPS = 20, REPLAN_EVERY = 25;
 
     private final CrateMae model;
@@ -51,21 +56,22 @@ public final class MaePretrainer {
     private final Precision precision;
     private final LossScaler scaler;
     private final Map<String, String> metadata;
-    private final PrintStream log;
+    private final TrainingListener events;
     private long stopAfterStep = Long.MAX_VALUE;
 
     /**
-     * @param metadata written into every checkpoint besides format and config (the input
-     *                 normalisation, so reconstruct and linear-probe need no flags)
+     * @param metadata  written into every checkpoint besides format and config (the input
+     *                  normalisation, so reconstruct and linear-probe need no flags)
+     * @param listeners told of the run's start, steps, epochs, checkpoints and end
      */
     public MaePretrainer(CrateMae model, PretrainOptions opt, Precision precision, Map<String, String> metadata,
-            PrintStream log) {
+            List<TrainingListener> listeners) {
         this.model = model;
         this.opt = opt;
         this.precision = precision;
         this.scaler = LossScaler.forPrecision(precision);
         this.metadata = metadata;
-        this.log = log;
+        this.events = TrainingListener.all(listeners);
     }
 
     /** Ends the run after this global step as an interruption would (for tests of resume). */
@@ -80,31 +86,31 @@ public final class MaePretrainer {
 
     public Summary fit(Dataset train, Transform trainTf, Dataset val, Transform valTf) {
         long start = System.nanoTime();
+        int k = opt.accumSteps();
         AdamW optimizer = new AdamW(model.parameters().asMap(), opt.weightDecay(), opt.beta1(), opt.beta2(), 1e-8);
         DataLoader loader = new DataLoader(train, trainTf, opt.batch(), true, true, opt.seed(), opt.workers(), 4);
         Dataset held = Datasets.head(val, VAL_IMAGES);
         DataLoader valLoader = new DataLoader(held, valTf, Math.max(opt.batch(), 256), false, false, opt.seed(), opt.workers(), 2);
-        int perEpoch = loader.batchesPerEpoch();
+        int perEpoch = loader.batchesPerEpoch() / k; // optimizer steps; an epoch's last < k micro-batches are dropped
         if (perEpoch == 0) {
-            throw new CrateException("the training set has " + train.size() + " images, fewer than one batch of " + opt.batch()
-                    + ": lower --batch");
+            throw new CrateException("the training set has " + train.size() + " images, fewer than one step of " + opt.globalBatch()
+                    + ": lower --batch" + (k > 1 ? " or --accum-steps" : ""));
         }
         boolean fitToBudget = opt.epochs() <= 0 && opt.timeBudgetMin() > 0;
         if (opt.epochs() <= 0 && !fitToBudget) {
             throw new CrateException("pre-training needs a length: give --epochs or --time-budget");
         }
+        int timingSkip = steps(TIMING_SKIP, k), timingSteps = steps(TIMING_STEPS, k), replanEvery = steps(REPLAN_EVERY, k);
         // with a budget, a provisional length whose warm-up spans the timed steps, re-planned once they are timed
-        long planned = fitToBudget ? Math.max(1, Math.round((TIMING_SKIP + TIMING_STEPS) / Math.max(1e-3, opt.warmupFraction())))
+        long planned = fitToBudget ? Math.max(1, Math.round((timingSkip + timingSteps) / Math.max(1e-3, opt.warmupFraction())))
                 : (long) opt.epochs() * perEpoch;
-        TrainCheckpoint.State state = new TrainCheckpoint.State(0, 0, 0, planned, 0, 0, "adamw", 1, opt.seed(), opt.batch());
+        TrainCheckpoint.State state = new TrainCheckpoint.State(0, 0, 0, planned, 0, 0, "adamw", 1, opt.seed(), opt.globalBatch());
         if (opt.resume()) {
             state = resume(optimizer);
             fitToBudget = false; // the schedule was fixed by the first run; the budget only stops this one
         }
-        MetricsLog metrics = new MetricsLog(opt.outDir(), opt.resume());
-        if (opt.resume()) {
-            metrics.truncateAfter(state.epoch() + state.batchInEpoch() / (double) perEpoch);
-        }
+        events.onStart(new TrainingListener.Start(TrainingListener.Task.MASKED_AUTOENCODING, opt.outDir(), state.globalStep(),
+                state.totalSteps(), perEpoch, opt.globalBatch(), k, 1, opt.resume(), state.epoch() + state.batchInEpoch() / (double) perEpoch));
         double budgetSec = opt.timeBudgetMin() > 0 ? opt.timeBudgetMin() * 60 : Double.POSITIVE_INFINITY;
         int epoch = state.epoch(), skip = state.batchInEpoch();
         long step = state.globalStep(), total = state.totalSteps(), firstStep = step;
@@ -113,52 +119,56 @@ public final class MaePretrainer {
         boolean stop = false;
         while (!stop && step < total) {
             loader.setEpoch(epoch);
-            loader.skipBatches(skip);
-            double lossSum = 0;
+            loader.skipBatches(skip * k);
+            Iterator<Batch> micro = loader.iterator();
+            double lossSum = 0, waitNs = 0;
             long seen = 0, epochStart = System.nanoTime(), tick = System.nanoTime();
             int batchIdx = skip;
-            try (ProgressBar bar = ProgressBars.start("epoch " + (epoch + 1), perEpoch, skip, true)) {
-                for (Batch b : loader) {
-                    LrSchedule schedule = new LrSchedule(opt.lr(), opt.minLr(), opt.warmupSteps(total), total);
-                    double lr = schedule.at(step);
-                    double loss = trainStep(b, optimizer, lr, step);
-                    if (!Double.isFinite(loss)) {
-                        throw new CrateException("loss became " + loss + " at step " + step + " (epoch " + (epoch + 1)
-                                + "); the last good checkpoint is kept at " + lastPath() + ": lower --lr/--blr or use --precision fp32");
+            events.onEpochStart(epoch, perEpoch, skip);
+            while (batchIdx < perEpoch) {
+                List<Batch> batches = Trainer.next(micro, k);
+                LrSchedule schedule = new LrSchedule(opt.lr(), opt.minLr(), opt.warmupSteps(total), total);
+                double lr = schedule.at(step);
+                double[] lossNorm = trainStep(batches, optimizer, lr, step);
+                double loss = lossNorm[0];
+                if (!Double.isFinite(loss)) {
+                    throw new CrateException("loss became " + loss + " at step " + step + " (epoch " + (epoch + 1)
+                            + "); the last good checkpoint is kept at " + lastPath() + ": lower --lr/--blr or use --precision fp32");
+                }
+                int images = batches.stream().mapToInt(Batch::size).sum();
+                lossSum += loss * images;
+                seen += images;
+                imagesSeen += images;
+                waitNs += batches.stream().mapToLong(Batch::dataWaitNanos).sum();
+                step++;
+                batchIdx++;
+                long now = System.nanoTime();
+                loopNanos += now - tick;
+                tick = now;
+                double epochNanos = Math.max(1, now - epochStart);
+                events.onStep(new TrainingListener.Step(step, epoch, batchIdx, perEpoch, loss, Double.NaN, lr, lossNorm[1], images,
+                        seen / (epochNanos / 1e9), waitNs / epochNanos));
+                long done = step - firstStep;
+                if (done == timingSkip) {
+                    timedFrom = loopNanos;
+                }
+                if (fitToBudget && done >= timingSkip + timingSteps && (done - timingSkip - timingSteps) % replanEvery == 0
+                        && step < total - total / 10) {
+                    double secPerStep = (loopNanos - timedFrom) / 1e9 / (done - timingSkip);
+                    long replanned = fitSteps(step, (now - start) / 1e9, budgetSec, secPerStep, evalSeconds, perEpoch);
+                    if (done == timingSkip + timingSteps) {
+                        LOG.info(String.format("time budget %.1f min: %.3f s/step, planning %d steps (%.2f epochs)", budgetSec / 60,
+                                secPerStep, replanned, replanned / (double) perEpoch));
                     }
-                    lossSum += loss * b.size();
-                    seen += b.size();
-                    imagesSeen += b.size();
-                    step++;
-                    batchIdx++;
-                    long now = System.nanoTime();
-                    loopNanos += now - tick;
-                    tick = now;
-                    bar.step();
-                    bar.setExtraMessage(String.format("loss %.4f lr %.2e %.0f img/s", lossSum / seen, lr,
-                            seen / ((now - epochStart) / 1e9)));
-                    long done = step - firstStep;
-                    if (done == TIMING_SKIP) {
-                        timedFrom = loopNanos;
-                    }
-                    if (fitToBudget && done >= TIMING_SKIP + TIMING_STEPS && (done - TIMING_SKIP - TIMING_STEPS) % REPLAN_EVERY == 0
-                            && step < total - total / 10) {
-                        double secPerStep = (loopNanos - timedFrom) / 1e9 / (done - TIMING_SKIP);
-                        long replanned = fitSteps(step, (now - start) / 1e9, budgetSec, secPerStep, evalSeconds, perEpoch);
-                        if (done == TIMING_SKIP + TIMING_STEPS) {
-                            log.printf("time budget %.1f min: %.3f s/step, planning %d steps (%.2f epochs)%n", budgetSec / 60,
-                                    secPerStep, replanned, replanned / (double) perEpoch);
-                        }
-                        total = replanned;
-                    }
-                    if (step >= stopAfterStep) {
-                        stop = true;
-                        break;
-                    }
-                    if (step >= total || (now - start) / 1e9 + evalSeconds + 3 > budgetSec) {
-                        stop = step < total || batchIdx < perEpoch;
-                        break;
-                    }
+                    total = replanned;
+                }
+                if (step >= stopAfterStep) {
+                    stop = true;
+                    break;
+                }
+                if (step >= total || (now - start) / 1e9 + evalSeconds + 3 > budgetSec) {
+                    stop = step < total || batchIdx < perEpoch;
+                    break;
                 }
             }
             boolean epochDone = batchIdx >= perEpoch;
@@ -168,7 +178,7 @@ public final class MaePretrainer {
             writeSheet(held, valTf);
             int nextEpoch = epochDone ? epoch + 1 : epoch;
             int nextBatch = epochDone ? 0 : batchIdx;
-            state = new TrainCheckpoint.State(nextEpoch, nextBatch, step, total, optimizer.steps(), 0, "adamw", 1, opt.seed(), opt.batch());
+            state = new TrainCheckpoint.State(nextEpoch, nextBatch, step, total, optimizer.steps(), 0, "adamw", 1, opt.seed(), opt.globalBatch());
             double epochPos = epoch + batchIdx / (double) perEpoch;
             Map<String, Double> row = new LinkedHashMap<>();
             row.put("epoch", epochPos);
@@ -178,36 +188,69 @@ public final class MaePretrainer {
             row.put("lr", new LrSchedule(opt.lr(), opt.minLr(), opt.warmupSteps(total), total).at(Math.max(0, step - 1)));
             row.put("seconds", (System.nanoTime() - start) / 1e9);
             row.put("images_per_sec", imagesSeen / Math.max(1e-9, loopNanos / 1e9));
-            metrics.add(row);
-            metrics.plotColumns(opt.outDir().resolve("curves.png"), "CRATE-MAE pre-training", "loss on removed patches",
-                    "train_loss", "val_loss");
+            double loopSec = Math.max(1e-9, (te - epochStart) / 1e9);
+            events.onEpoch(new TrainingListener.Epoch(epoch, epochPos, step, row, seen / loopSec, waitNs / 1e9 / loopSec, held.size()));
             save(optimizer, state);
+            events.onCheckpoint(lastPath(), Checkpoint.LAST);
             evalSeconds = (System.nanoTime() - te) / 1e9;
-            log.printf("epoch %.2f: train loss %.4f | held-out loss %.4f (%d images, fixed masks) | %.0fs%n", epochPos, lastTrain,
-                    lastVal, held.size(), row.get("seconds"));
             epoch = nextEpoch;
             skip = nextBatch;
         }
         loader.close();
         valLoader.close();
-        return new Summary(lastTrain, lastVal, step / (double) perEpoch, step, (System.nanoTime() - start) / 1e9,
+        Summary s = new Summary(lastTrain, lastVal, step / (double) perEpoch, step, (System.nanoTime() - start) / 1e9,
                 imagesSeen / Math.max(1e-9, loopNanos / 1e9), lastPath());
+        Map<String, Double> finalMetrics = new LinkedHashMap<>();
+        finalMetrics.put("train_loss", lastTrain);
+        finalMetrics.put("val_loss", lastVal);
+        events.onEnd(new TrainingListener.End(s.steps(), s.epochs(), s.seconds(), s.imagesPerSec(), lastPath(), finalMetrics));
+        return s;
     }
 
-    /** One optimisation step; returns the loss. Everything it allocates dies with it. */
+    /** {@code passes} forward-backward passes in optimizer steps of {@code k} passes, at least one. */
+    private static int steps(int passes, int k) {
+        return Math.max(1, (passes + k - 1) / k);
+    }
+
+    /** One optimisation step on one batch; returns the loss. */
     double trainStep(Batch b, Optimizer optimizer, double lr, long step) {
+        return trainStep(List.of(b), optimizer, lr, step)[0];
+    }
+
+    /**
+     * One optimizer step whose gradient is accumulated over {@code batches} (equal-sized
+     * micro-batches, each loss scaled by 1/K: the gradient of the mean over all their images),
+     * clipped as a whole; returns {mean loss, gradient norm before clipping}. Everything it
+     * allocates dies with it.
+     */
+    double[] trainStep(List<Batch> batches, Optimizer optimizer, double lr, long step) {
+        int k = batches.size();
         try (PointerScope scope = new PointerScope()) {
-            StepSeed.apply(opt.seed(), step, 0); // the masks are a function of the step: exact resume
-            Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
-            Tensor noise = model.randomNoise(b.size());
-            Tensor loss;
-            try (Precision.Scope ac = precision.enter(model.device())) {
-                loss = model.forward(x, noise).loss();
-            }
             optimizer.zeroGrad();
-            scaler.scale(loss).backward();
-            scaler.step(optimizer, lr, opt.clipNorm(), model.parameters().tensors()); // clips, then updates unless fp16 overflowed
-            return loss.item_double();
+            double loss = 0;
+            for (int j = 0; j < k; j++) {
+                try (PointerScope microScope = new PointerScope()) {
+                    StepSeed.apply(opt.seed(), step * k + j, 0); // the masks are a function of the micro-batch: exact resume
+                    Batch b = batches.get(j);
+                    Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
+                    Tensor noise = model.randomNoise(b.size());
+                    Tensor l;
+                    try (Precision.Scope ac = precision.enter(model.device())) {
+                        l = model.forward(x, noise).loss();
+                    }
+                    scaler.scale(k == 1 ? l : l.div(new Scalar(k))).backward();
+                    loss += l.item_double() / k;
+                }
+            }
+            // fp16: unscale, then clip and update unless a gradient overflowed (the scale halves, the step is skipped)
+            boolean finite = scaler.unscale(model.parameters().tensors());
+            scaler.update(finite);
+            double norm = Double.NaN;
+            if (finite) {
+                norm = opt.clipNorm() > 0 ? optimizer.clipGradNorm(opt.clipNorm()) : optimizer.gradNorm();
+                optimizer.step(lr);
+            }
+            return new double[] {loss, norm};
         }
     }
 
@@ -272,13 +315,17 @@ public final class MaePretrainer {
                     + ") than requested (" + MaeWeights.configToJson(model.config()) + "): use the same options or a new --out");
         }
         TrainCheckpoint.State s = TrainCheckpoint.readState(file);
+        if (s.globalBatch() != opt.globalBatch()) { // its position counts steps of that many images
+            throw new CrateException("--resume: " + file + " was pre-trained with " + s.globalBatch() + " images per step, not "
+                    + opt.globalBatch() + " (--batch × --accum-steps): resume with the run's --batch and --accum-steps");
+        }
         CrateMae loaded = MaeWeights.load(file, MaeWeights.Options.defaults());
         try (NoGradGuard g = new NoGradGuard()) {
             loaded.stateDict().forEach((k, v) -> model.stateDict().get(k).copy_(v));
         }
         TrainCheckpoint.restoreOptimizer(file, optimizer, s);
         scaler.restore(WeightsFile.read(file).metadata());
-        log.printf("resuming %s at epoch %d, batch %d (step %d of %d)%n", file, s.epoch() + 1, s.batchInEpoch(), s.globalStep(),
+        LOG.info("resuming {} at epoch {}, step {} of the epoch (step {} of {})", file, s.epoch() + 1, s.batchInEpoch(), s.globalStep(),
                 s.totalSteps());
         return s;
     }

@@ -8,21 +8,26 @@ import java.util.function.UnaryOperator;
  * is the MAE recipe of SPEC §2 for a given batch.
  *
  * @param epochs         planned epochs (0 with a time budget: fit the cosine to the budget)
- * @param batch          images per step
+ * @param batch          images per forward-backward pass (a micro-batch when accumulating)
  * @param lr             peak learning rate (the recipe: base lr 1.5e-4 × batch / 256)
  * @param warmupFraction linear warm-up as a fraction of the planned steps (the recipe's 40 of 800 epochs)
  * @param clipNorm       global gradient-norm clip (0: off, as in the recipe)
  * @param cropScaleMin   smallest area fraction of RandomResizedCrop (the recipe: 0.2)
  * @param timeBudgetMin  stop cleanly after this many minutes, evaluate and save (0: none)
+ * @param accumSteps     micro-batches per optimizer step (≥ 1); a step averages over batch × accumSteps images
  */
 public record PretrainOptions(int epochs, int batch, double lr, double minLr, double weightDecay, double beta1, double beta2,
         double warmupFraction, double clipNorm, double cropScaleMin, long seed, int workers, double timeBudgetMin,
-        Path outDir, boolean resume) {
+        Path outDir, boolean resume, int accumSteps) {
+
+    public PretrainOptions {
+        TrainOptions.requireAccumSteps(accumSteps);
+    }
 
     /** The MAE recipe's base learning rate, per 256 images of batch. */
     public static final double BASE_LR = 1.5e-4;
 
-    /** The recipe's scaling rule: lr = base lr × global batch / 256. */
+    /** The recipe's scaling rule: lr = base lr × global batch / 256 (MAE's effective batch: batch × accumulation × processes). */
     public static double scaledLr(double baseLr, int globalBatch) {
         return baseLr * globalBatch / 256.0;
     }
@@ -30,7 +35,7 @@ public record PretrainOptions(int epochs, int batch, double lr, double minLr, do
     /** AdamW β (0.9, 0.95), wd 0.05, base lr 1.5e-4 scaled, 5 % warm-up then cosine, 800 epochs, crop scale 0.2–1. */
     public static PretrainOptions recipe(Path out, int batch) {
         return new PretrainOptions(800, batch, scaledLr(BASE_LR, batch), 0, 0.05, 0.9, 0.95, 40.0 / 800, 0, 0.2,
-                0, 1, 0, out, false);
+                0, 1, 0, out, false, 1);
     }
 
     /**
@@ -52,7 +57,7 @@ public record PretrainOptions(int epochs, int batch, double lr, double minLr, do
 
     /** A mutable copy for the CLI and tests to change fields of. */
     public static final class Builder {
-        public int epochs, batch, workers;
+        public int epochs, batch, workers, accumSteps;
         public double lr, minLr, weightDecay, beta1, beta2, warmupFraction, clipNorm, cropScaleMin, timeBudgetMin;
         public long seed;
         public Path outDir;
@@ -62,13 +67,18 @@ public record PretrainOptions(int epochs, int batch, double lr, double minLr, do
             epochs = o.epochs; batch = o.batch; lr = o.lr; minLr = o.minLr; weightDecay = o.weightDecay;
             beta1 = o.beta1; beta2 = o.beta2; warmupFraction = o.warmupFraction; clipNorm = o.clipNorm;
             cropScaleMin = o.cropScaleMin; seed = o.seed; workers = o.workers; timeBudgetMin = o.timeBudgetMin;
-            outDir = o.outDir; resume = o.resume;
+            outDir = o.outDir; resume = o.resume; accumSteps = o.accumSteps;
         }
 
         public PretrainOptions build() {
             return new PretrainOptions(epochs, batch, lr, minLr, weightDecay, beta1, beta2, warmupFraction, clipNorm,
-                    cropScaleMin, seed, workers, timeBudgetMin, outDir, resume);
+                    cropScaleMin, seed, workers, timeBudgetMin, outDir, resume, accumSteps);
         }
+    }
+
+    /** Images one optimizer step averages over. */
+    public int globalBatch() {
+        return batch * accumSteps;
     }
 
     /** Warm-up steps for a schedule of {@code total} steps. */

@@ -1,6 +1,7 @@
 package org.crate4j.train;
 
 import com.google.gson.Gson;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -32,6 +33,7 @@ public final class TrainCheckpoint {
     private TrainCheckpoint() {}
 
     public static void write(Path file, Map<String, Tensor> params, Optimizer opt, State state, Map<String, String> metadata) {
+        createRunDirectory(file.toAbsolutePath().getParent());
         Map<String, RawTensor> out = new LinkedHashMap<>();
         params.forEach((k, t) -> out.put(k, raw(t)));
         opt.state().forEach((k, t) -> out.put(WeightsFile.OPTIMIZER_PREFIX + k, raw(t)));
@@ -74,6 +76,14 @@ public final class TrainCheckpoint {
         if (found != kind) {
             throw new CrateException("--resume: " + file + " is " + found.label() + " checkpoint, not " + kind.label()
                     + " one: pass a new --out for this run");
+        }
+    }
+
+    private static void createRunDirectory(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new CrateException("cannot create the run directory " + dir + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,11 +1,14 @@
 package org.crate4j.train;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import me.tongfei.progressbar.ProgressBar;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
@@ -18,15 +21,24 @@ import org.crate4j.data.Transform;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
+import org.crate4j.train.TrainingListener.Checkpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The training loop: per-step warm-up + cosine schedule, label-smoothed cross-entropy, global
- * gradient clipping, AdamW or Lion, evaluation every epoch, atomic last/best checkpoints and
- * exact resume. Data parallel through {@link GradientSync}; rank 0 alone writes files. Runs on the
- * model's device; with fp16 the loss is scaled ({@link LossScaler}).
+ * The training loop: per-step warm-up + cosine schedule, label-smoothed cross-entropy, gradient
+ * accumulation over micro-batches, global gradient clipping, AdamW or Lion, evaluation every
+ * epoch, atomic last/best checkpoints and exact resume. Data parallel through {@link GradientSync};
+ * rank 0 alone writes files and tells the {@link TrainingListener}s. Runs on the model's device;
+ * with fp16 the loss is scaled ({@link LossScaler}). Built by {@link Training}.
  */
 public final class Trainer {
     public record Summary(double top1, double top5, double epochs, long steps, double seconds, double imagesPerSec, Path lastCheckpoint) {}
+
+    /** What one optimizer step measured on this process: mean loss, images right, gradient norm before clipping. */
+    record StepResult(double loss, double correct, double gradNorm) {}
+
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
 
     private final Crate model;
     private final TrainOptions opt;
@@ -34,11 +46,11 @@ public final class Trainer {
     private final LossScaler scaler;
     private final GradientSync sync;
     private final Map<String, String> metadata;
-    private final PrintStream log;
+    private final TrainingListener events;
     private long stopAfterStep = Long.MAX_VALUE;
 
-    public Trainer(Crate model, TrainOptions opt, Precision precision, GradientSync sync,
-            Map<String, String> metadata, PrintStream log) {
+    Trainer(Crate model, TrainOptions opt, Precision precision, GradientSync sync, Map<String, String> metadata,
+            List<TrainingListener> listeners) {
         if (precision.scalesLoss() && opt.sam() > 0) {
             throw new CrateException("--sam with --precision fp16 is not supported (SAM's second gradient would need its own "
                     + "loss scale): use bf16 or fp32 with --sam");
@@ -49,7 +61,7 @@ public final class Trainer {
         this.scaler = LossScaler.forPrecision(precision);
         this.sync = sync;
         this.metadata = metadata;
-        this.log = log;
+        this.events = sync.rank() == 0 ? TrainingListener.all(listeners) : new TrainingListener() {};
     }
 
     /** Ends the run after this global step as an interruption would (for tests of --resume). */
@@ -66,14 +78,16 @@ public final class Trainer {
         long start = System.nanoTime();
         Map<String, Tensor> params = model.parameters().asMap();
         Optimizer optimizer = opt.newOptimizer(params);
+        int k = opt.accumSteps();
         DataLoader loader = new DataLoader(train, trainTf, opt.batch(), true, true, opt.seed(), opt.workers(), 4)
                 .shard(sync.rank(), sync.worldSize());
         DataLoader valLoader = new DataLoader(val, valTf, Math.max(opt.batch(), 256), false, false, opt.seed(), opt.workers(), 2)
                 .shard(sync.rank(), sync.worldSize());
-        int perEpoch = loader.batchesPerEpoch();
+        // optimizer steps; an epoch's last < k micro-batches are dropped, as drop_last drops a partial batch
+        int perEpoch = loader.batchesPerEpoch() / k;
         if (perEpoch == 0) {
-            throw new CrateException("the training set has " + train.size() + " images, fewer than one batch of "
-                    + opt.batch() * sync.worldSize() + ": lower --batch");
+            throw new CrateException("the training set has " + train.size() + " images, fewer than one step of "
+                    + globalBatch() + ": lower --batch" + (k > 1 ? " or --accum-steps" : ""));
         }
         TrainCheckpoint.State state = new TrainCheckpoint.State(0, 0, 0, plannedSteps(perEpoch), 0, 0, opt.optimizer(), sync.worldSize(), opt.seed(), globalBatch());
         if (opt.resume()) {
@@ -81,10 +95,8 @@ public final class Trainer {
         }
         sync.prepare(params.values());
         sync.broadcast(params.values()); // after a resume every rank read the same file; this is cheap insurance
-        MetricsLog metrics = writer() ? new MetricsLog(opt.outDir(), opt.resume()) : null;
-        if (metrics != null && opt.resume()) {
-            metrics.truncateAfter(state.epoch() + state.batchInEpoch() / (double) perEpoch);
-        }
+        events.onStart(new TrainingListener.Start(TrainingListener.Task.CLASSIFICATION, opt.outDir(), state.globalStep(), state.totalSteps(),
+                perEpoch, globalBatch(), k, sync.worldSize(), opt.resume(), state.epoch() + state.batchInEpoch() / (double) perEpoch));
         boolean fitToBudget = opt.epochs() <= 0 && opt.timeBudgetMin() > 0;
         double budgetSec = opt.timeBudgetMin() > 0 ? opt.timeBudgetMin() * 60 : Double.POSITIVE_INFINITY;
         long imagesSeen = 0;
@@ -102,61 +114,62 @@ public final class Trainer {
         double best = state.bestTop1();
         while (!stop && step < total) {
             loader.setEpoch(epoch);
-            loader.skipBatches(skip);
+            loader.skipBatches(skip * k);
+            Iterator<Batch> micro = loader.iterator();
             double lossSum = 0, correct = 0, seen = 0, waitNs = 0;
             long epochStart = System.nanoTime();
             int batchIdx = skip;
-            try (ProgressBar bar = progress("epoch " + (epoch + 1), perEpoch, skip)) {
-                for (Batch b : loader) {
-                    double lr = new LrSchedule(opt.lr(), opt.minLr(), warmupSteps(perEpoch), total).at(step);
-                    model.patchDropout(patchDropoutAt(step, total));
-                    long t0 = System.nanoTime();
-                    double[] r = trainStep(b, optimizer, lr, step);
-                    long stepNanos = System.nanoTime() - t0;
-                    trainNanos += stepNanos;
-                    if (calibStep > 0) {
-                        costs.add(model.patchDropout() > 0, stepNanos);
+            events.onEpochStart(epoch, perEpoch, skip);
+            while (batchIdx < perEpoch) {
+                List<Batch> batches = next(micro, k);
+                double lr = new LrSchedule(opt.lr(), opt.minLr(), warmupSteps(perEpoch), total).at(step);
+                model.patchDropout(patchDropoutAt(step, total));
+                long t0 = System.nanoTime();
+                StepResult r = trainStep(batches, optimizer, lr, step);
+                long stepNanos = System.nanoTime() - t0;
+                trainNanos += stepNanos;
+                if (calibStep > 0) {
+                    costs.add(model.patchDropout() > 0, stepNanos);
+                }
+                if (!Double.isFinite(r.loss())) {
+                    throw new CrateException("loss became " + r.loss() + " at step " + step + " (epoch " + (epoch + 1)
+                            + "); the last good checkpoint is kept at " + lastPath() + ": lower --lr or use --precision fp32");
+                }
+                int images = batches.stream().mapToInt(Batch::size).sum();
+                lossSum += r.loss() * images;
+                correct += r.correct();
+                seen += images;
+                waitNs += batches.stream().mapToLong(Batch::dataWaitNanos).sum();
+                imagesSeen += images;
+                step++;
+                batchIdx++;
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                double epochNanos = Math.max(1, System.nanoTime() - epochStart);
+                events.onStep(new TrainingListener.Step(step, epoch, batchIdx, perEpoch, r.loss(), r.correct() / images, lr, r.gradNorm(),
+                        images, seen * sync.worldSize() / (epochNanos / 1e9), waitNs / epochNanos));
+                long sinceStart = step - firstStep;
+                if (fitToBudget && sinceStart == calibrationSteps(perEpoch, k)) {
+                    costs.first(model.patchDropout() > 0, trainNanos / 1e9 / sinceStart);
+                    total = agreed(fitSteps(step, elapsed, budgetSec, costs, epochEndSeconds, val.size(), perEpoch, true));
+                    calibStep = step;
+                } else if (fitToBudget && calibStep > 0 && (step - calibStep) % replanEvery(k) == 0 && step < total - Math.max(10, total / 30)) {
+                    // the first steps run slower (JIT, allocator warm-up): re-plan from the steady rate
+                    long replanned = agreed(fitSteps(step, elapsed, budgetSec, costs, epochEndSeconds, val.size(), perEpoch, false));
+                    if (Math.abs(replanned - total) > total / 20 && writer()) {
+                        LOG.info("re-planned at step {}: {} steps (was {}; {} s/step, {} s elapsed)", step, replanned, total,
+                                String.format("%.3f", costs.current(model.patchDropout() > 0)), String.format("%.0f", elapsed));
                     }
-                    if (!Double.isFinite(r[0])) {
-                        throw new CrateException("loss became " + r[0] + " at step " + step + " (epoch " + (epoch + 1)
-                                + "); the last good checkpoint is kept at " + lastPath() + ": lower --lr or use --precision fp32");
-                    }
-                    lossSum += r[0] * b.size();
-                    correct += r[1];
-                    seen += b.size();
-                    waitNs += b.dataWaitNanos();
-                    imagesSeen += b.size();
-                    step++;
-                    batchIdx++;
-                    double elapsed = (System.nanoTime() - start) / 1e9;
-                    bar.step();
-                    bar.setExtraMessage(String.format("loss %.4f acc %.1f%% lr %.2e %.0f img/s wait %.0f%%",
-                            lossSum / seen, 100 * correct / seen, lr, seen * sync.worldSize() / ((System.nanoTime() - epochStart) / 1e9),
-                            100 * waitNs / Math.max(1, System.nanoTime() - epochStart)));
-                    long sinceStart = step - firstStep;
-                    if (fitToBudget && sinceStart == calibrationSteps(perEpoch)) {
-                        costs.first(model.patchDropout() > 0, trainNanos / 1e9 / sinceStart);
-                        total = agreed(fitSteps(step, elapsed, budgetSec, costs, epochEndSeconds, val.size(), perEpoch, true));
-                        calibStep = step;
-                    } else if (fitToBudget && calibStep > 0 && (step - calibStep) % 25 == 0 && step < total - Math.max(10, total / 30)) {
-                        // the first steps run slower (JIT, allocator warm-up): re-plan from the steady rate
-                        long replanned = agreed(fitSteps(step, elapsed, budgetSec, costs, epochEndSeconds, val.size(), perEpoch, false));
-                        if (Math.abs(replanned - total) > total / 20) {
-                            log.printf("%nre-planned at step %d: %d steps (was %d; %.3f s/step, %.0f s elapsed)%n", step, replanned, total,
-                                    costs.current(model.patchDropout() > 0), elapsed);
-                        }
-                        total = replanned;
-                    }
-                    if (step >= stopAfterStep) {
-                        stop = true;
-                        break;
-                    }
-                    boolean outOfTime = Double.isFinite(budgetSec) && agreed(elapsed
-                            + epochEndEstimate(epochEndSeconds, val.size(), trainNanos / 1e9 / Math.max(1, step - firstStep)) > budgetSec ? 1 : 0) > 0;
-                    if (step >= total || outOfTime) {
-                        stop = step < total || batchIdx < perEpoch;
-                        break;
-                    }
+                    total = replanned;
+                }
+                if (step >= stopAfterStep) {
+                    stop = true;
+                    break;
+                }
+                boolean outOfTime = Double.isFinite(budgetSec) && agreed(elapsed
+                        + epochEndEstimate(epochEndSeconds, val.size(), trainNanos / 1e9 / Math.max(1, step - firstStep)) > budgetSec ? 1 : 0) > 0;
+                if (step >= total || outOfTime) {
+                    stop = step < total || batchIdx < perEpoch;
+                    break;
                 }
             }
             boolean epochDone = batchIdx >= perEpoch;
@@ -181,16 +194,14 @@ public final class Trainer {
                 row.put("val_top5", last.top5());
                 row.put("lr", new LrSchedule(opt.lr(), opt.minLr(), warmupSteps(perEpoch), total).at(Math.max(0, step - 1)));
                 row.put("seconds", (System.nanoTime() - start) / 1e9);
-                metrics.add(row);
-                metrics.plot(opt.outDir().resolve("curves.png"));
+                double loopSec = Math.max(1e-9, (te - epochStart) / 1e9); // the epoch's training loop, data waits included
+                events.onEpoch(new TrainingListener.Epoch(epoch, epochPos, step, row, trainTotals[2] / loopSec, waitNs / 1e9 / loopSec, last.images()));
                 save(lastPath(), optimizer, state);
+                events.onCheckpoint(lastPath(), Checkpoint.LAST);
                 if (improved) {
                     save(bestPath(), optimizer, state);
+                    events.onCheckpoint(bestPath(), Checkpoint.BEST);
                 }
-                double loopSec = Math.max(1e-9, (te - epochStart) / 1e9); // the epoch's training loop, data waits included
-                log.printf("epoch %.2f: train loss %.4f acc %.2f%% | val loss %.4f top-1 %.2f%% top-5 %.2f%% | %s img/s, data wait %.1f%% | %.0fs%n",
-                        epochPos, row.get("train_loss"), 100 * row.get("train_top1"), last.loss(), 100 * last.top1(), 100 * last.top5(),
-                        rate(trainTotals[2] / loopSec), 100 * waitNs / 1e9 / loopSec, row.get("seconds"));
             }
             epochEndSeconds = (System.nanoTime() - te) / 1e9;
             epoch = nextEpoch;
@@ -202,32 +213,82 @@ public final class Trainer {
         loader.close();
         valLoader.close();
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Summary(last.top1(), last.top5(), step / (double) perEpoch, step, seconds, imagesSeen * sync.worldSize() / Math.max(1e-9, trainNanos / 1e9), lastPath());
+        Summary s = new Summary(last.top1(), last.top5(), step / (double) perEpoch, step, seconds,
+                imagesSeen * sync.worldSize() / Math.max(1e-9, trainNanos / 1e9), lastPath());
+        Map<String, Double> finalMetrics = new LinkedHashMap<>();
+        finalMetrics.put("val_loss", last.loss());
+        finalMetrics.put("val_top1", last.top1());
+        finalMetrics.put("val_top5", last.top5());
+        events.onEnd(new TrainingListener.End(s.steps(), s.epochs(), seconds, s.imagesPerSec(), lastPath(), finalMetrics));
+        return s;
     }
 
-    /** One optimisation step; returns {loss, correct}. Everything it allocates dies with it. */
-    double[] trainStep(Batch b, Optimizer optimizer, double lr, long step) {
+    /** The next {@code k} micro-batches of the epoch: the inputs of one optimizer step. */
+    static List<Batch> next(Iterator<Batch> micro, int k) {
+        List<Batch> batches = new ArrayList<>(k);
+        for (int j = 0; j < k; j++) {
+            batches.add(micro.next());
+        }
+        return batches;
+    }
+
+    /** One optimizer step on one batch (no accumulation). */
+    StepResult trainStep(Batch b, Optimizer optimizer, double lr, long step) {
+        return trainStep(List.of(b), optimizer, lr, step);
+    }
+
+    /**
+     * One optimizer step whose gradient is accumulated over {@code batches} (equal-sized
+     * micro-batches): clipped as a whole, then applied once. Everything it allocates dies with it.
+     */
+    StepResult trainStep(List<Batch> batches, Optimizer optimizer, double lr, long step) {
         model.train(true);
         try (PointerScope scope = new PointerScope()) {
-            StepSeed.apply(opt.seed(), step, sync.rank()); // dropout is a function of the step: exact resume
-            Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
-            Tensor y = Torch.longs(model.device(), b.labels());
-            Tensor logits = forward(x);
-            Tensor loss = Losses.crossEntropy(logits, y, opt.labelSmoothing());
             optimizer.zeroGrad();
-            scaler.scale(loss).backward();
-            sync.averageGradients(model.parameters().tensors());
+            double[] lossCorrect = accumulateGradients(batches, step);
             if (opt.sam() > 0) { // the gradient that updates is taken at the worst nearby point
                 Map<String, Tensor> moved = optimizer.perturb(opt.sam());
                 optimizer.zeroGrad();
-                Losses.crossEntropy(forward(x), y, opt.labelSmoothing()).backward();
-                sync.averageGradients(model.parameters().tensors());
+                accumulateGradients(batches, step);
                 optimizer.restore(moved);
             }
-            scaler.step(optimizer, lr, opt.clipNorm(), model.parameters().tensors()); // clips, then updates unless fp16 overflowed
-            double correct = logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(y).sum().item_double();
-            return new double[] {loss.item_double(), correct};
+            // fp16: unscale, then clip and update unless a gradient overflowed (the scale halves, the step is skipped)
+            boolean finite = scaler.unscale(model.parameters().tensors());
+            scaler.update(finite);
+            double norm = Double.NaN;
+            if (finite) {
+                norm = opt.clipNorm() > 0 ? optimizer.clipGradNorm(opt.clipNorm()) : optimizer.gradNorm();
+                optimizer.step(lr);
+            }
+            return new StepResult(lossCorrect[0], lossCorrect[1], norm);
         }
+    }
+
+    /**
+     * Leaves in every {@code .grad} the gradient of the mean loss over all images of {@code batches}
+     * on all processes: each micro-batch's mean loss is scaled by 1/K before its backward, autograd
+     * sums the K gradients, and processes average once, after the last. Returns {mean loss, images
+     * right} of this process.
+     */
+    private double[] accumulateGradients(List<Batch> batches, long step) {
+        int k = batches.size();
+        double loss = 0, correct = 0;
+        for (int j = 0; j < k; j++) {
+            sync.accumulateLocally(j < k - 1);
+            try (PointerScope micro = new PointerScope()) {
+                StepSeed.apply(opt.seed(), step * k + j, sync.rank()); // dropout is a function of the micro-batch: exact resume
+                Batch b = batches.get(j);
+                Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
+                Tensor y = Torch.longs(model.device(), b.labels());
+                Tensor logits = forward(x);
+                Tensor l = Losses.crossEntropy(logits, y, opt.labelSmoothing());
+                scaler.scale(k == 1 ? l : l.div(new Scalar(k))).backward();
+                loss += l.item_double() / k;
+                correct += logits.argmax(new LongOptional(1), false).eq(y).sum().item_double();
+            }
+        }
+        sync.averageGradients(model.parameters().tensors());
+        return new double[] {loss, correct};
     }
 
     /** The model's logits under the run's precision (autocast for bf16). */
@@ -242,9 +303,9 @@ public final class Trainer {
         return step < opt.patchDropoutUntil() * total ? opt.patchDropout() : 0;
     }
 
-    /** Per-process batch × processes: what one optimizer step sees. */
+    /** Per-process batch × accumulation steps × processes: what one optimizer step sees. */
     private int globalBatch() {
-        return opt.batch() * sync.worldSize();
+        return opt.globalBatch(sync.worldSize());
     }
 
     /**
@@ -256,11 +317,6 @@ public final class Trainer {
             return value;
         }
         return Math.round(sync.sum(new double[] {sync.rank() == 0 ? value : 0})[0]);
-    }
-
-    /** Images per second with three significant digits (crate-tiny on a CPU trains a few per second). */
-    static String rate(double imagesPerSec) {
-        return imagesPerSec >= 100 ? String.format("%.0f", imagesPerSec) : String.format("%.3g", imagesPerSec);
     }
 
     private long plannedSteps(int perEpoch) {
@@ -275,8 +331,18 @@ public final class Trainer {
         return Math.max(1, Math.round(opt.warmupEpochs() * perEpoch));
     }
 
-    private static int calibrationSteps(int perEpoch) {
-        return Math.max(5, Math.min(30, perEpoch / 4));
+    /**
+     * Steps timed before the first plan: 5 to 30 passes' worth (a quarter epoch), counted in
+     * micro-batches since warm-up (JIT, allocator) is per pass, but at least 2 optimizer steps.
+     */
+    static int calibrationSteps(int perEpoch, int accumSteps) {
+        int passes = Math.max(5, Math.min(30, perEpoch * accumSteps / 4));
+        return Math.max(2, (passes + accumSteps - 1) / accumSteps);
+    }
+
+    /** Steps between re-plans: about 25 passes. */
+    static int replanEvery(int accumSteps) {
+        return Math.max(1, 25 / accumSteps);
     }
 
     /**
@@ -295,8 +361,8 @@ public final class Trainer {
             steps = stepsWithin(step, Math.max(0, left - perEpochEnd * (epochsLeft + 0.5)), dropping, full);
         }
         if (say && writer()) {
-            log.printf("time budget %.1f min: %.3f s/step measured, planning %d steps (%.2f epochs; re-planned as the rate settles)%n",
-                    budgetSec / 60, costs.current(model.patchDropout() > 0), steps, steps / (double) perEpoch);
+            LOG.info(String.format("time budget %.1f min: %.3f s/step measured, planning %d steps (%.2f epochs; re-planned as the rate settles)",
+                    budgetSec / 60, costs.current(model.patchDropout() > 0), steps, steps / (double) perEpoch));
         }
         return Math.max(step, steps);
     }
@@ -361,7 +427,8 @@ public final class Trainer {
      * The planner and the hard stop at the budget both use it.
      */
     private double epochEndEstimate(double measured, int valImages, double secPerFullStep) {
-        return measured > 0 ? measured * 1.1 + 0.5 : valImages / (double) sync.worldSize() * secPerFullStep / opt.batch() / 4 + 2;
+        double imagesPerStep = opt.batch() * (double) opt.accumSteps();
+        return measured > 0 ? measured * 1.1 + 0.5 : valImages / (double) sync.worldSize() * secPerFullStep / imagesPerStep / 4 + 2;
     }
 
     private TrainCheckpoint.State resume(Optimizer optimizer, int perEpoch, int trainSize) {
@@ -402,7 +469,8 @@ public final class Trainer {
                     s.optimizerSteps(), s.bestTop1(), s.optimizer(), s.worldSize(), s.seed(), s.globalBatch());
         }
         if (writer()) {
-            log.printf("resuming %s at epoch %d, batch %d (step %d of %d)%n", file, s.epoch() + 1, s.batchInEpoch(), s.globalStep(), s.totalSteps());
+            LOG.info("resuming {} at epoch {}, step {} of the epoch (step {} of {})", file, s.epoch() + 1, s.batchInEpoch(), s.globalStep(),
+                    s.totalSteps());
         }
         return s;
     }
@@ -415,9 +483,5 @@ public final class Trainer {
             meta.put(LossScaler.METADATA_KEY, scaler.toMetadata());
         }
         TrainCheckpoint.write(file, model.parameters().asMap(), optimizer, state, meta);
-    }
-
-    private ProgressBar progress(String task, int max, int done) {
-        return ProgressBars.start(task, max, done, writer());
     }
 }

@@ -2,7 +2,7 @@ package org.crate4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.PrintStream;
+import java.util.List;
 import java.util.Map;
 import org.crate4j.engine.Precision;
 import org.crate4j.model.Crate;
@@ -18,7 +18,7 @@ class BudgetPlanTest {
             return b;
         });
         return new Trainer(Crate.create(CrateConfig.of(8, 4, 1, 2, 16, 1, 2)), o, Precision.FP32, GradientSync.none(),
-                Map.of(), new PrintStream(java.io.OutputStream.nullOutputStream()));
+                Map.of(), List.of());
     }
 
     @Test

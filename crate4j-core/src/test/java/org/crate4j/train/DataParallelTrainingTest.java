@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.checkpoint.WeightsFile;
@@ -54,8 +56,7 @@ class DataParallelTrainingTest {
     }
 
     static Trainer.Summary oneProcess(Path out, int batch, long stopAfter, boolean resume) {
-        return DataParallelWorker.train(GradientSync.none(), out, batch, EPOCHS, stopAfter, resume,
-                new PrintStream(OutputStream.nullOutputStream()));
+        return DataParallelWorker.train(GradientSync.none(), out, batch, 1, EPOCHS, stopAfter, resume);
     }
 
     @Test
@@ -68,6 +69,32 @@ class DataParallelTrainingTest {
         assertEquals(2, s.worldSize());
         assertEquals(2 * PER_RANK_BATCH, s.globalBatch());
         assertTrue(launchOutput.contains("gradient syncs"), "rank 0 reports its traffic:\n" + launchOutput);
+    }
+
+    /**
+     * Two processes × micro-batch 2 × 2 accumulation steps equal one process on batch 8: the shards
+     * of two consecutive micro-batches together hold global batch k, and the gradient hooks stay
+     * idle until the last micro-batch, whose backward then packs the summed gradient, so each
+     * step costs one allreduce and still overlaps backward.
+     */
+    @Test
+    void twoProcessesAccumulatingMicroBatchesEqualOneProcessOnTheWholeBatch() {
+        Path accumulated = tmp.resolve("two-accumulating");
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(new Tee(captured, System.out), true, StandardCharsets.UTF_8);
+        Launcher.Job job = Launcher.start(spec(accumulated, List.of(String.valueOf(PER_RANK_BATCH / 2), String.valueOf(EPOCHS),
+                String.valueOf(STOP), "false", "2"), Duration.ofSeconds(30)), Map.of("CRATE4J_BUCKET_MB", "0.004"), out, out);
+        assertEquals(0, job.waitFor(), "the two-process run failed:\n" + captured);
+        Path single = tmp.resolve("one-for-accumulation");
+        oneProcess(single, 2 * PER_RANK_BATCH, STOP, false);
+        assertClose(single.resolve("last.safetensors"), accumulated.resolve("last.safetensors"));
+        TrainCheckpoint.State s = TrainCheckpoint.readState(accumulated.resolve("last.safetensors"));
+        assertEquals(STOP, s.globalStep());
+        assertEquals(2 * PER_RANK_BATCH, s.globalBatch(), "2 processes × 2 × 2");
+        String log = captured.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("communication: " + STOP + " gradient syncs"), "one allreduce per optimizer step, not per micro-batch:\n" + log);
+        Matcher overlap = Pattern.compile("(\\d+) of them started during backward").matcher(log);
+        assertTrue(overlap.find() && Integer.parseInt(overlap.group(1)) > 0, "buckets start during the last backward:\n" + log);
     }
 
     @Test

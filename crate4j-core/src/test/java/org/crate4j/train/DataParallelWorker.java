@@ -1,6 +1,5 @@
 package org.crate4j.train;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -20,19 +19,28 @@ import org.crate4j.model.CrateConfig;
 /**
  * One process of the data-parallel tests: trains the toy model of {@link ResumeTest} with the rank
  * and world from the environment. Arguments: out dir, per-process batch, epochs, stop after step (0: never),
- * resume (true/false).
+ * resume (true/false), and optionally accumulation steps (default 1).
  */
 public final class DataParallelWorker {
     static final CrateConfig CONFIG = CrateConfig.of(8, 4, 1, 2, 16, 2, 2);
     static final Transform TRAIN_TF = Transforms.compose(Transforms.horizontalFlip(0.5), Transforms.normalize(new float[] {0.5f}, new float[] {0.5f}));
     static final Transform EVAL_TF = Transforms.normalize(new float[] {0.5f}, new float[] {0.5f});
 
+    /** Rank 0's epoch lines on stdout, for the tests that wait for training to be under way. */
+    static final TrainingListener EPOCH_LINES = new TrainingListener() {
+        @Override
+        public void onEpoch(Epoch e) {
+            System.out.printf("epoch %.2f: train loss %.4f | val top-1 %.4f%n", e.position(), e.metric("train_loss"), e.metric("val_top1"));
+        }
+    };
+
     private DataParallelWorker() {}
 
-    static TrainOptions options(Path out, int batch, int epochs, boolean resume) {
+    static TrainOptions options(Path out, int batch, int accumSteps, int epochs, boolean resume) {
         return TrainOptions.fashionMnistDefaults(out).with(b -> {
             b.epochs = epochs;
             b.batch = batch;
+            b.accumSteps = accumSteps;
             b.timeBudgetMin = 0;
             b.warmupEpochs = 1;
             b.lr = 3e-3;
@@ -44,11 +52,12 @@ public final class DataParallelWorker {
     }
 
     /** Trains as one process of {@code sync}'s job; returns the trainer's summary. */
-    static Trainer.Summary train(GradientSync sync, Path out, int batch, int epochs, long stopAfter, boolean resume, PrintStream log) {
+    static Trainer.Summary train(GradientSync sync, Path out, int batch, int accumSteps, int epochs, long stopAfter, boolean resume) {
         InMemoryDataset train = ResumeTest.toyData(64, 1), val = ResumeTest.toyData(16, 2);
         Torch.seed(11 + sync.rank()); // different on each rank: the broadcast from rank 0 must make them equal
         Crate model = Crate.create(CONFIG);
-        Trainer t = new Trainer(model, options(out, batch, epochs, resume), Precision.FP32, sync, Map.of(), log);
+        Trainer t = new Trainer(model, options(out, batch, accumSteps, epochs, resume), Precision.FP32, sync, Map.of(),
+                List.of(new MetricsFiles(), EPOCH_LINES));
         if (stopAfter > 0) {
             t.stopAfterStep(stopAfter);
         }
@@ -73,9 +82,10 @@ public final class DataParallelWorker {
         int batch = Integer.parseInt(args[1]), epochs = Integer.parseInt(args[2]);
         long stopAfter = Long.parseLong(args[3]);
         boolean resume = Boolean.parseBoolean(args[4]);
+        int accumSteps = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         try {
             DataParallel.run(DistEnv.fromEnvironment(), Device.CPU, System.out,
-                    sync -> train(sync, out, batch, epochs, stopAfter, resume, System.out));
+                    sync -> train(sync, out, batch, accumSteps, epochs, stopAfter, resume));
         } catch (CrateException e) {
             System.err.println("crate: " + e.getMessage());
             System.exit(2);

@@ -2,8 +2,8 @@ package org.crate4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.Pointer;
 import org.crate4j.data.Batch;
@@ -28,7 +28,7 @@ class FlatMemoryTest {
         Crate m = Crate.create(CrateConfig.of(16, 4, 1, 2, 32, 2, 4));
         InMemoryDataset data = ResumeTest.toyData(64, 3);
         TrainOptions o = ResumeTest.options(tmp, false);
-        Trainer t = new Trainer(m, o, Precision.FP32, GradientSync.none(), Map.of(), new PrintStream(java.io.OutputStream.nullOutputStream()));
+        Trainer t = new Trainer(m, o, Precision.FP32, GradientSync.none(), Map.of(), List.of());
         Optimizer opt = o.newOptimizer(m.parameters().asMap());
         try (DataLoader loader = new DataLoader(data, Transforms.compose(Transforms.resize(16, 16), Transforms.normalize(new float[] {0.5f},
                 new float[] {0.5f})), 16, true, true, 0, 0, 1)) {

@@ -124,13 +124,13 @@ class LossScalerTest {
     void fp16RefusesSamInOneLine() {
         TrainOptions o = ResumeTest.options(tmp.resolve("sam"), false).with(b -> { b.sam = 0.05; return b; });
         CrateException e = assertThrows(CrateException.class, () -> new Trainer(Crate.create(TINY), o, Precision.FP16,
-                GradientSync.none(), Map.of(), System.out));
+                GradientSync.none(), Map.of(), java.util.List.of()));
         assertTrue(e.getMessage().startsWith("--sam with --precision fp16 is not supported"), e.getMessage());
     }
 
     private static Trainer fp16Trainer(Crate m, Path out, boolean resume) {
         TrainOptions o = ResumeTest.options(out, resume).with(b -> { b.epochs = 2; return b; });
-        return new Trainer(m, o, Precision.FP16, GradientSync.none(), Map.of(), new PrintStream(java.io.OutputStream.nullOutputStream()));
+        return new Trainer(m, o, Precision.FP16, GradientSync.none(), Map.of(), java.util.List.of(new MetricsFiles()));
     }
 
     /** Gradients of a fixed batch's loss through {@code scaler} (scaled backward, then unscaled). */

@@ -2,16 +2,17 @@ package org.crate4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.crate4j.CrateException;
 import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.InMemoryDataset;
@@ -47,8 +48,7 @@ class MaePretrainerTest {
     }
 
     static MaePretrainer pretrainer(CrateMae m, PretrainOptions o) {
-        return new MaePretrainer(m, o, Precision.FP32, Map.of("mean", "[0.5]", "std", "[0.5]"),
-                new PrintStream(OutputStream.nullOutputStream()));
+        return new MaePretrainer(m, o, Precision.FP32, Map.of("mean", "[0.5]", "std", "[0.5]"), List.of(new MetricsFiles()));
     }
 
     @Test
@@ -80,19 +80,38 @@ class MaePretrainerTest {
 
     @Test
     void resumedPretrainingEqualsUninterruptedPretraining() {
+        resumesExactly(b -> b, 8);
+    }
+
+    @Test
+    void resumedPretrainingEqualsUninterruptedPretrainingWhenAccumulating() {
+        resumesExactly(b -> { b.accumSteps = 2; return b; }, 4); // 3 steps of 2 × 8 images per epoch: the cut is mid-epoch 2
+    }
+
+    @Test
+    void resumeRefusesAnotherNumberOfImagesPerStep() {
+        InMemoryDataset train = ResumeTest.toyData(48, 1), val = ResumeTest.toyData(16, 2);
+        Torch.seed(11);
+        pretrainer(CrateMae.create(TOY), options(tmp, false)).stopAfterStep(2).fit(train, NORMALISE, val, NORMALISE);
+        CrateException e = assertThrows(CrateException.class, () -> pretrainer(CrateMae.create(TOY),
+                options(tmp, true).with(b -> { b.accumSteps = 2; return b; })).fit(train, NORMALISE, val, NORMALISE));
+        assertTrue(e.getMessage().contains("pre-trained with 8 images per step, not 16"), e.getMessage());
+    }
+
+    private void resumesExactly(UnaryOperator<PretrainOptions.Builder> edit, long cutAfter) {
         InMemoryDataset train = ResumeTest.toyData(48, 1), val = ResumeTest.toyData(16, 2);
         Transform tf = Transforms.compose(Transforms.randomResizedCrop(8, 8, 0.5, 1, 3.0 / 4, 4.0 / 3), Transforms.horizontalFlip(0.5), NORMALISE);
 
         Torch.seed(11);
         CrateMae full = CrateMae.create(TOY);
-        pretrainer(full, options(tmp.resolve("full"), false)).fit(train, tf, val, NORMALISE);
+        pretrainer(full, options(tmp.resolve("full"), false).with(edit)).fit(train, tf, val, NORMALISE);
 
         Torch.seed(11);
         CrateMae first = CrateMae.create(TOY);
-        pretrainer(first, options(tmp.resolve("cut"), false)).stopAfterStep(8).fit(train, tf, val, NORMALISE); // mid-epoch 2
+        pretrainer(first, options(tmp.resolve("cut"), false).with(edit)).stopAfterStep(cutAfter).fit(train, tf, val, NORMALISE); // mid-epoch 2
         Torch.seed(99); // another process: only the checkpoint carries over
         CrateMae second = CrateMae.create(TOY);
-        pretrainer(second, options(tmp.resolve("cut"), true)).fit(train, tf, val, NORMALISE);
+        pretrainer(second, options(tmp.resolve("cut"), true).with(edit)).fit(train, tf, val, NORMALISE);
 
         for (String name : TOY.parameterShapes().keySet()) {
             assertArrayEquals(Torch.toFloats(full.stateDict().get(name)), Torch.toFloats(second.stateDict().get(name)), 0f, name);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -52,22 +51,28 @@ class ResumeTest {
     }
 
     Trainer trainer(Crate m, TrainOptions o) {
-        return new Trainer(m, o, Precision.FP32, GradientSync.none(), Map.of(),
-                new PrintStream(java.io.OutputStream.nullOutputStream()));
+        return new Trainer(m, o, Precision.FP32, GradientSync.none(), Map.of(), List.of(new MetricsFiles()));
     }
 
     @Test
     void resumedRunEqualsUninterruptedRun() {
-        resumesExactly(b -> b);
+        resumesExactly(b -> b, 8);
     }
 
     @Test
     void resumedRunEqualsUninterruptedRunWithPatchDropoutSwitchingOff() {
         // 4 patches, 2 kept per image for the first 60 % of the steps (the cut at step 8 falls inside), then all
-        resumesExactly(b -> { b.patchDropout = 0.5; b.patchDropoutUntil = 0.6; return b; });
+        resumesExactly(b -> { b.patchDropout = 0.5; b.patchDropoutUntil = 0.6; return b; }, 8);
     }
 
-    private void resumesExactly(java.util.function.UnaryOperator<TrainOptions.Builder> edit) {
+    @Test
+    void resumedRunEqualsUninterruptedRunWhenAccumulating() {
+        // 2 micro-batches of 8 per step: 3 steps per epoch; the cut after step 4 is mid-epoch 2, and dropout
+        // draws per micro-batch, so the resumed run must skip whole steps and redraw the same masks
+        resumesExactly(b -> { b.accumSteps = 2; return b; }, 4);
+    }
+
+    private void resumesExactly(java.util.function.UnaryOperator<TrainOptions.Builder> edit, long cutAfter) {
         CrateConfig c = CrateConfig.of(8, 4, 1, 2, 16, 2, 2).withDropout(0.1, 0);
         InMemoryDataset train = toyData(48, 1), val = toyData(16, 2);
         Transform tf = Transforms.compose(Transforms.horizontalFlip(0.5), Transforms.normalize(new float[] {0.5f}, new float[] {0.5f}));
@@ -79,7 +84,7 @@ class ResumeTest {
 
         Torch.seed(11);
         Crate first = Crate.create(c);
-        trainer(first, options(tmp.resolve("cut"), false).with(edit)).stopAfterStep(8).fit(train, tf, val, ev); // killed mid-epoch 2
+        trainer(first, options(tmp.resolve("cut"), false).with(edit)).stopAfterStep(cutAfter).fit(train, tf, val, ev); // killed mid-epoch 2
         Torch.seed(99); // a different process: nothing but the checkpoint carries over
         Crate second = Crate.create(c);
         trainer(second, options(tmp.resolve("cut"), true).with(edit)).fit(train, tf, val, ev);

@@ -3,8 +3,8 @@ package org.crate4j.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintStream;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -35,8 +35,7 @@ class SamTest {
         Batch b = new Batch(px, labels, 4, 1, 8, 8, 0);
         double rho = 0.05;
         TrainOptions o = TrainOptions.fashionMnistDefaults(null).with(x -> { x.sam = rho; x.clipNorm = 0; x.labelSmoothing = 0.1; return x; });
-        Trainer t = new Trainer(model, o, Precision.FP32, GradientSync.none(), Map.of(),
-                new PrintStream(java.io.OutputStream.nullOutputStream()));
+        Trainer t = new Trainer(model, o, Precision.FP32, GradientSync.none(), Map.of(), List.of());
         Map<String, Tensor> before = copies(model.parameters().asMap());
         Optimizer opt = o.newOptimizer(model.parameters().asMap());
         t.trainStep(b, opt, 0.0, 0); // lr 0: AdamW leaves the weights alone, the gradients stay to be read

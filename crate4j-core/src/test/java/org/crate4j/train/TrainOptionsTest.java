@@ -31,6 +31,21 @@ class TrainOptionsTest {
     }
 
     @Test
+    void accumulationStepsCountInTheGlobalBatch() {
+        TrainOptions imagenet = TrainOptions.imagenetRecipe(null); // batch 512, Lion 2e-4
+        TrainOptions micro = imagenet.with(b -> { b.batch = 64; b.accumSteps = 8; return b; }).forWorld(imagenet, 1, true, false, false);
+        assertEquals(512, micro.globalBatch(1), "--batch 64 --accum-steps 8 is the recipe's batch 512");
+        assertEquals(2e-4, micro.lr(), 1e-15, "so its learning rate stays");
+        TrainOptions split = imagenet.with(b -> { b.accumSteps = 8; return b; }).forWorld(imagenet, 2, false, false, false);
+        assertEquals(32, split.batch(), "without --batch: 512 / (2 processes × 8 steps)");
+        CrateException e = assertThrows(CrateException.class,
+                () -> RECIPE.with(b -> { b.accumSteps = 3; return b; }).forWorld(RECIPE, 1, false, false, false));
+        assertEquals("the recipe's global batch 128 does not split over 1 processes × 3 accumulation steps: pass --batch (per process)",
+                e.getMessage());
+        assertThrows(CrateException.class, () -> RECIPE.with(b -> { b.accumSteps = 0; return b; }), "K ≥ 1 from Java too");
+    }
+
+    @Test
     void outOfRangeRegularisersAreRefusedInOneLine() {
         assertThrows(CrateException.class, () -> RECIPE.with(b -> { b.patchDropout = 1.0; return b; }));
         assertThrows(CrateException.class, () -> RECIPE.with(b -> { b.patchDropoutUntil = 1.5; return b; }));
