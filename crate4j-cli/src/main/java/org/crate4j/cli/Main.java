@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         subcommands = {TrainCommand.class, LaunchCommand.class, FinetuneCommand.class, EvalCommand.class, InfoCommand.class,
                 PredictCommand.class, ConvertCommand.class, BenchCommand.class, LayerwiseCommand.class, AttentionCommand.class,
                 PcaCommand.class, SegmentCommand.class, MakeSyntheticCommand.class, MaePretrainCommand.class, ReconstructCommand.class,
-                LinearProbeCommand.class})
+                LinearProbeCommand.class, ServeCommand.class})
 public final class Main implements Runnable {
     /** The version Maven wrote into {@code version.properties} at build time, with libtorch's. */
     static final class Version implements CommandLine.IVersionProvider {
