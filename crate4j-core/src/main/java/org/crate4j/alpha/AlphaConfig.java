@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.crate4j.CrateException;
+import org.crate4j.model.Mssa;
 import org.crate4j.model.ParameterSpec;
 
 /**
@@ -67,6 +68,8 @@ public record AlphaConfig(int imageHeight, int imageWidth, int patchSize, int ch
     public int codeDim() { return overcomplete * dim; }
     /** The reference skips MSSA's output projection when one head spans the whole width. */
     public boolean projectsOut() { return !(heads == 1 && headDim == dim); }
+    /** MSSA's output: a bias-free {@code to_out}, or none for one full-width head. */
+    public Mssa.Projection mssaProjection() { return projectsOut() ? Mssa.Projection.FREE_NO_BIAS : Mssa.Projection.NONE; }
 
     /** Every parameter in the reference's state-dict order, with its kind. */
     public List<ParameterSpec> parameterSpecs() {
@@ -77,10 +80,7 @@ public record AlphaConfig(int imageHeight, int imageWidth, int patchSize, int ch
         s.add(ParameterSpec.convBias(AlphaKeys.STEM_BIAS, dim, (long) channels * patchSize * patchSize));
         for (int i = 0; i < depth; i++) {
             s.addAll(ParameterSpec.layerNorm(AlphaKeys.mssaNorm(i), dim));
-            s.add(ParameterSpec.weight(AlphaKeys.qkv(i), innerDim(), dim));
-            if (projectsOut()) {
-                s.add(ParameterSpec.weight(AlphaKeys.out(i), dim, innerDim()));
-            }
+            s.addAll(Mssa.specs(AlphaKeys.mssa(i), dim, heads, headDim, mssaProjection()));
             s.addAll(ParameterSpec.layerNorm(AlphaKeys.odlNorm(i), dim));
             s.add(ParameterSpec.dictionary(AlphaKeys.dictionary(i), dim, codeDim()));
             s.add(ParameterSpec.dictionary(AlphaKeys.synthesis(i), dim, codeDim()));

@@ -22,8 +22,10 @@ final class AlphaKeys {
         return "transformer.layers." + i + ".";
     }
 
-    static String qkv(int i) { return layer(i) + "0.fn.qkv.weight"; }
-    static String out(int i) { return layer(i) + "0.fn.to_out.0.weight"; }
+    /** The MSSA block's prefix: {@code qkv.weight} and {@code to_out.0.weight} under it (see {@code Mssa}). */
+    static String mssa(int i) { return layer(i) + "0.fn."; }
+    static String qkv(int i) { return mssa(i) + "qkv.weight"; }
+    static String out(int i) { return mssa(i) + "to_out.0.weight"; }
     static String mssaNorm(int i) { return layer(i) + "0.norm"; }
     static String odlNorm(int i) { return layer(i) + "1.norm"; }
     static String dictionary(int i) { return layer(i) + "1.fn.D"; }

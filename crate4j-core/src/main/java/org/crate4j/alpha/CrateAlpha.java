@@ -4,9 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
@@ -16,6 +14,7 @@ import org.crate4j.engine.Torch;
 import org.crate4j.model.ConvStem;
 import org.crate4j.model.LayerTrace;
 import org.crate4j.model.Layers;
+import org.crate4j.model.Mssa;
 import org.crate4j.model.ParameterSpec;
 import org.crate4j.model.Parameters;
 import org.crate4j.model.PositionEmbedding;
@@ -28,6 +27,7 @@ import org.crate4j.model.PositionEmbedding;
 public final class CrateAlpha {
     private final AlphaConfig config;
     private final Parameters params;
+    private final List<Mssa> compression = new ArrayList<>();
     private boolean training;
     private Device device;
 
@@ -35,6 +35,9 @@ public final class CrateAlpha {
         this.config = config;
         this.params = params;
         this.device = device;
+        for (int i = 0; i < config.depth(); i++) {
+            compression.add(new Mssa(params, AlphaKeys.mssa(i), config.heads(), config.dropout(), config.mssaProjection()));
+        }
     }
 
     /** A new model with the reference's initialisation ({@link AlphaInit}), drawn from libtorch's RNG. */
@@ -78,6 +81,8 @@ public final class CrateAlpha {
 
     /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */
     public List<ParameterSpec> specs() { return config.parameterSpecs(); }
+    /** Layer {@code i}'s compression step. */
+    public Mssa mssa(int i) { return compression.get(i); }
     public boolean isTraining() { return training; }
     public CrateAlpha train(boolean on) { training = on; return this; }
 
@@ -145,22 +150,9 @@ public final class CrateAlpha {
 
     /** One layer: Zh = Z + MSSA(LN₁(Z)); Z' = Zh + ODL(LN₂(Zh)). */
     Tensor layer(int i, Tensor z, List<AlphaLayerTrace> trace) {
-        Tensor u = Layers.subspaceProjections(norm(z, AlphaKeys.mssaNorm(i)), p(AlphaKeys.qkv(i)), config.heads());
-        Tensor attention = null;
-        Tensor attended;
-        if (trace != null) {
-            attention = dropout(Layers.subspaceAttention(u));
-            attended = torch.matmul(attention, u);
-        } else {
-            // softmax(U·Uᵀ/√k)·U in one fused kernel (faster on CPU in training and inference, see Crate)
-            attended = torch.scaled_dot_product_attention(u, u, u, new TensorOptional(), training ? config.dropout() : 0.0,
-                    false, new DoubleOptional(), false);
-        }
-        Tensor mssa = Layers.mergeHeads(attended);
-        if (config.projectsOut()) {
-            mssa = dropout(Layers.linear(mssa, p(AlphaKeys.out(i)), null));
-        }
-        Tensor zh = z.add(mssa);
+        Mssa.Output mssa = compression.get(i).apply(norm(z, AlphaKeys.mssaNorm(i)), training, trace != null);
+        Tensor u = mssa.subspaces(), attention = mssa.attention();
+        Tensor zh = z.add(mssa.out());
         Odl odl = new Odl(p(AlphaKeys.dictionary(i)), p(AlphaKeys.synthesis(i)), config.eta(), config.lambda());
         Odl.Code code = odl.sparseCode(norm(zh, AlphaKeys.odlNorm(i)));
         Tensor out = zh.add(odl.decode(code.code()));
@@ -173,10 +165,6 @@ public final class CrateAlpha {
 
     private Tensor norm(Tensor x, String prefix) {
         return Layers.layerNorm(x, p(prefix + ".weight"), p(prefix + ".bias"), AlphaConfig.LN_EPS);
-    }
-
-    private Tensor dropout(Tensor x) {
-        return training && config.dropout() > 0 ? torch.dropout(x, config.dropout(), true) : x;
     }
 
     private void checkInput(Tensor images) {

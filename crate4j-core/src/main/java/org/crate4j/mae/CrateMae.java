@@ -6,7 +6,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -19,7 +18,9 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.LayerTrace;
+import org.crate4j.model.Ista;
 import org.crate4j.model.Layers;
+import org.crate4j.model.Mssa;
 import org.crate4j.model.Parameters;
 import org.crate4j.model.PositionEmbedding;
 
@@ -37,6 +38,8 @@ public final class CrateMae {
     private final MaeConfig config;
     private final Parameters params;
     private final Map<String, Tensor> tables;
+    private final List<Mssa> encoderMssa = new ArrayList<>(), decoderMssa = new ArrayList<>();
+    private final List<Ista> encoderIsta = new ArrayList<>();
     private Device device;
 
     /** The encoder's output and the masking it used. */
@@ -63,6 +66,14 @@ public final class CrateMae {
         this.params = params;
         this.tables = tables;
         this.device = device;
+        for (int i = 0; i < config.encoderDepth(); i++) {
+            String pre = MaeConfig.encoderKey(i);
+            encoderMssa.add(new Mssa(params, pre + "0.fn.", config.encoderHeads(), 0, config.encoderProjection()));
+            encoderIsta.add(new Ista(params, pre + "1.fn.weight", config.eta(), config.lambda()));
+        }
+        for (int i = 0; i < config.decoderDepth(); i++) {
+            decoderMssa.add(new Mssa(params, MaeConfig.decoderKey(i) + "1.fn.", config.decoderHeads(), 0, config.decoderProjection()));
+        }
     }
 
     /** A new model on the CPU; see {@link #create(MaeConfig, Device)}. */
@@ -305,46 +316,31 @@ public final class CrateMae {
 
     /** One encoder layer: Zh = Z + MSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). */
     private Tensor encoderBlock(int i, Tensor z, List<LayerTrace> trace) {
-        String pre = "blocks." + i + ".layers.0.";
-        Attended a = mssa(pre + "0.fn", norm(z, pre + "0.norm"), config.encoderHeads(), config.encoderProjectsOut(), trace != null);
-        Tensor zh = z.add(a.out());
-        Tensor out = Layers.istaStep(norm(zh, pre + "1.norm"), p(pre + "1.fn.weight"), config.eta(), config.lambda());
+        String pre = MaeConfig.encoderKey(i);
+        Mssa.Output mssa = encoderMssa.get(i).apply(norm(z, pre + "0.norm"), false, trace != null);
+        Tensor zh = z.add(mssa.out());
+        Tensor out = encoderIsta.get(i).apply(norm(zh, pre + "1.norm"));
         if (trace != null) {
-            trace.add(new LayerTrace(retained(z), retained(a.u()), retained(a.attention()), retained(zh), retained(out)));
+            trace.add(new LayerTrace(retained(z), retained(mssa.subspaces()), retained(mssa.attention()), retained(zh), retained(out)));
         }
         return out;
     }
 
     /** One decoder layer, the transposed step: Y = LN_a(X)·Dᵀ; X = Y − MSSA(LN_b(Y)). */
     private Tensor decoderBlock(int i, Tensor x) {
-        String pre = "decoder_blocks." + i + ".layers.0.";
+        String pre = MaeConfig.decoderKey(i);
         Tensor y = Layers.linear(norm(x, pre + "0.norm"), p(pre + "0.fn.weight"), null);
-        Attended a = mssa(pre + "1.fn", norm(y, pre + "1.norm"), config.decoderHeads(), config.decoderProjectsOut(), false);
-        return y.sub(a.out());
+        return y.sub(decoderMssa.get(i).apply(norm(y, pre + "1.norm"), false, false).out());
     }
 
-    private record Attended(Tensor u, Tensor attention, Tensor out) {}
+    /** Encoder layer {@code i}'s compression step. */
+    public Mssa encoderMssa(int i) {
+        return encoderMssa.get(i);
+    }
 
-    /**
-     * MSSA: U = x·Wᵀ split into heads, A_j = softmax(U_j·U_jᵀ/√k), output Linear(concat A_j·U_j).
-     * Without a trace, libtorch's fused attention computes the same, in training too (measured
-     * faster than the explicit products forward and backward on CPU; see Crate).
-     */
-    private Attended mssa(String fn, Tensor x, int heads, boolean projectsOut, boolean keepAttention) {
-        Tensor u = Layers.subspaceProjections(x, p(fn + ".qkv.weight"), heads);
-        Tensor attention = null;
-        Tensor o;
-        if (keepAttention) {
-            attention = Layers.subspaceAttention(u);
-            o = torch.matmul(attention, u);
-        } else {
-            o = torch.scaled_dot_product_attention(u, u, u, new TensorOptional(), 0.0, false, new DoubleOptional(), false);
-        }
-        Tensor out = Layers.mergeHeads(o);
-        if (projectsOut) {
-            out = Layers.linear(out, p(fn + ".to_out.0.weight"), p(fn + ".to_out.0.bias"));
-        }
-        return new Attended(u, attention, out);
+    /** Encoder layer {@code i}'s sparsification step. */
+    public Ista encoderIsta(int i) {
+        return encoderIsta.get(i);
     }
 
     /** The loss target: patches, or with normPixLoss (t − mean)/√(var + 1e-6), unbiased var per patch. */

@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.crate4j.CrateException;
+import org.crate4j.model.Mssa;
+import org.crate4j.model.ParameterSpec;
 
 /**
  * The CRATE-MAE architecture (SPEC §2). Immutable; derived sizes are methods.
@@ -63,6 +65,12 @@ public record MaeConfig(int imageSize, int patchSize, int channels,
     /** The reference skips MSSA's output projection when one head spans the whole width. */
     public boolean encoderProjectsOut() { return encoderHeads != 1; }
     public boolean decoderProjectsOut() { return decoderHeads != 1; }
+    public Mssa.Projection encoderProjection() { return encoderProjectsOut() ? Mssa.Projection.FREE : Mssa.Projection.NONE; }
+    public Mssa.Projection decoderProjection() { return decoderProjectsOut() ? Mssa.Projection.FREE : Mssa.Projection.NONE; }
+    /** Encoder layer {@code i}'s key prefix: {@code 0.} its pre-normed MSSA, {@code 1.} its pre-normed ISTA. */
+    static String encoderKey(int i) { return "blocks." + i + ".layers.0."; }
+    /** Decoder layer {@code i}'s key prefix: {@code 0.} its pre-normed dictionary, {@code 1.} its pre-normed MSSA. */
+    static String decoderKey(int i) { return "decoder_blocks." + i + ".layers.0."; }
 
     public MaeConfig withMaskRatio(double r) {
         return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, r, normPixLoss);
@@ -108,9 +116,9 @@ public record MaeConfig(int imageSize, int patchSize, int channels,
         s.put("patch_embed.proj.weight", new long[] {d, channels, patchSize, patchSize});
         s.put("patch_embed.proj.bias", new long[] {d});
         for (int i = 0; i < encoderDepth; i++) {
-            String p = "blocks." + i + ".layers.0.";
+            String p = encoderKey(i);
             layerNorm(s, p + "0.norm", d);
-            attention(s, p + "0.fn", d, encoderProjectsOut());
+            attention(s, p + "0.fn.", d, encoderHeads, encoderProjection());
             layerNorm(s, p + "1.norm", d);
             s.put(p + "1.fn.weight", new long[] {d, d});             // ISTA dictionary D
         }
@@ -118,11 +126,11 @@ public record MaeConfig(int imageSize, int patchSize, int channels,
         s.put("decoder_embed.weight", new long[] {dd, d});
         s.put("decoder_embed.bias", new long[] {dd});
         for (int i = 0; i < decoderDepth; i++) {
-            String p = "decoder_blocks." + i + ".layers.0.";
+            String p = decoderKey(i);
             layerNorm(s, p + "0.norm", dd);
             s.put(p + "0.fn.weight", new long[] {dd, dd});            // decoder dictionary, Y = X·Dᵀ
             layerNorm(s, p + "1.norm", dd);
-            attention(s, p + "1.fn", dd, decoderProjectsOut());
+            attention(s, p + "1.fn.", dd, decoderHeads, decoderProjection());
         }
         layerNorm(s, "decoder_norm", dd);
         s.put("decoder_pred.weight", new long[] {patchDim(), dd});
@@ -169,12 +177,8 @@ public record MaeConfig(int imageSize, int patchSize, int channels,
         s.put(prefix + ".bias", new long[] {d});
     }
 
-    private static void attention(Map<String, long[]> s, String prefix, int d, boolean projectsOut) {
-        s.put(prefix + ".qkv.weight", new long[] {d, d});
-        if (projectsOut) {
-            s.put(prefix + ".to_out.0.weight", new long[] {d, d});
-            s.put(prefix + ".to_out.0.bias", new long[] {d});
-        }
+    private static void attention(Map<String, long[]> s, String prefix, int d, int heads, Mssa.Projection projection) {
+        s.putAll(ParameterSpec.shapes(Mssa.specs(prefix, d, heads, d / heads, projection)));
     }
 
     private static long count(Map<String, long[]> shapes) {

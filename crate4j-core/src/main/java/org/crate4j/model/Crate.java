@@ -3,10 +3,8 @@ package org.crate4j.model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
@@ -23,6 +21,8 @@ public final class Crate {
 
     private final CrateConfig config;
     private final Parameters params;
+    private final List<Mssa> compression = new ArrayList<>();
+    private final List<Ista> sparsification = new ArrayList<>();
     private boolean training;
     private AttentionKernel kernel = AttentionKernel.AUTO;
     private double patchDropout;
@@ -32,6 +32,11 @@ public final class Crate {
         this.config = config;
         this.params = params;
         this.device = device;
+        for (int i = 0; i < config.depth(); i++) {
+            String pre = CrateConfig.layerKey(i);
+            compression.add(new Mssa(params, pre + "0.fn.", config.heads(), config.dropout(), config.mssaProjection()));
+            sparsification.add(new Ista(params, pre + "1.fn.weight", config.eta(), config.lambda()));
+        }
     }
 
     /** A new model on the CPU; see {@link #create(CrateConfig, Device)}. */
@@ -42,7 +47,7 @@ public final class Crate {
     /** A new model on {@code device} with the reference's initialisation (drawn on the CPU, see {@link Init}). */
     public static Crate create(CrateConfig config, Device device) {
         Torch.init();
-        return new Crate(config, Init.reference(config.parameterShapes()), Device.CPU).to(device);
+        return new Crate(config, Init.reference(config.parameterSpecs()), Device.CPU).to(device);
     }
 
     /** A model around given tensors (already checked against the config's shapes), on their device. */
@@ -182,30 +187,28 @@ public final class Crate {
 
     /** One layer: Zh = Z + MSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). */
     Tensor layer(int i, Tensor z, List<LayerTrace> trace) {
-        String pre = "transformer.layers." + i + ".";
-        Tensor u = Layers.subspaceProjections(
-                Layers.layerNorm(z, p(pre + "0.norm.weight"), p(pre + "0.norm.bias"), Layers.LN_EPS),
-                p(pre + "0.fn.qkv.weight"), config.heads());
-        Tensor attention = null;
-        Tensor o;
-        if (trace != null || !useSdpa()) {
-            attention = dropout(Layers.subspaceAttention(u), config.dropout());
-            o = torch.matmul(attention, u);
-        } else {
-            o = torch.scaled_dot_product_attention(u, u, u, new TensorOptional(), training ? config.dropout() : 0.0,
-                    false, new DoubleOptional(), false);
-        }
-        Tensor mssa = Layers.mergeHeads(o);
-        if (config.projectsOut()) {
-            mssa = dropout(Layers.linear(mssa, p(pre + "0.fn.to_out.0.weight"), p(pre + "0.fn.to_out.0.bias")), config.dropout());
-        }
-        Tensor zh = z.add(mssa);
-        Tensor out = Layers.istaStep(Layers.layerNorm(zh, p(pre + "1.norm.weight"), p(pre + "1.norm.bias"), Layers.LN_EPS),
-                p(pre + "1.fn.weight"), config.eta(), config.lambda());
+        String pre = CrateConfig.layerKey(i);
+        Mssa.Output mssa = compression.get(i).apply(norm(z, pre + "0.norm"), training, trace != null || !useSdpa());
+        Tensor zh = z.add(mssa.out());
+        Tensor out = sparsification.get(i).apply(norm(zh, pre + "1.norm"));
         if (trace != null) {
-            trace.add(new LayerTrace(retained(z), retained(u), retained(attention), retained(zh), retained(out)));
+            trace.add(new LayerTrace(retained(z), retained(mssa.subspaces()), retained(mssa.attention()), retained(zh), retained(out)));
         }
         return out;
+    }
+
+    /** Layer {@code i}'s compression step (its subspaces U_[K] are what the incoherence measures read). */
+    public Mssa mssa(int i) {
+        return compression.get(i);
+    }
+
+    /** Layer {@code i}'s sparsification step (its dictionary D). */
+    public Ista ista(int i) {
+        return sparsification.get(i);
+    }
+
+    private Tensor norm(Tensor x, String prefix) {
+        return Layers.layerNorm(x, p(prefix + ".weight"), p(prefix + ".bias"), Layers.LN_EPS);
     }
 
     private boolean useSdpa() {

@@ -1,6 +1,7 @@
 package org.crate4j.model;
 
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.crate4j.CrateException;
 
@@ -26,10 +27,13 @@ import org.crate4j.CrateException;
  *                    threshold per atom: a sparse, overcomplete code of the window), and the token is
  *                    embedded from that code instead of the pixels. 0 (the reference, and configs
  *                    written before it existed) embeds the pixels directly.
+ * @param mssa        how MSSA returns its heads to the tokens: {@code FREE} (a learned {@code to_out},
+ *                    the reference's) or {@code TIED} (the paper's [U_1, …, U_K] times a learned
+ *                    scale, see {@link Mssa}); null (configs written before it existed) reads as FREE.
  */
 public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, int headDim, Pooling pool, double eta, double lambda,
-        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden) {
+        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden, MssaOutput mssa) {
 
     public CrateConfig {
         require(imageHeight > 0 && imageWidth > 0, "image size must be positive, got " + imageHeight + "x" + imageWidth);
@@ -42,11 +46,22 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         if (patchWindow == 0) {
             patchWindow = patchSize;
         }
+        if (mssa == null) {
+            mssa = MssaOutput.FREE;
+        }
         require(headHidden >= 0, "head width must be 0 (one stage) or positive, got " + headHidden);
         require(patchCode >= 0, "patch code size must be 0 (off) or positive, got " + patchCode);
         require(patchWindow >= patchSize && (patchWindow - patchSize) % 2 == 0, "patch window " + patchWindow
                 + " must be the patch size " + patchSize + " plus an even margin (" + patchSize + ", " + (patchSize + 2) + ", "
                 + (patchSize + 4) + ", …)");
+    }
+
+    /** The reference's MSSA (a free output projection). */
+    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
+            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode,
+            int headHidden) {
+        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
+                embDropout, patchWindow, patchCode, headHidden, MssaOutput.FREE);
     }
 
     /** A one-stage head (every layout but the segmentation demo's). */
@@ -74,43 +89,51 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     /** Zero padding on each side of the image when windows overlap: (K − P) / 2. */
     public int patchPadding() { return (patchWindow - patchSize) / 2; }
     public int innerDim() { return heads * headDim; }
-    /** The reference skips MSSA's output projection when one head spans the whole width. */
-    public boolean projectsOut() { return !(heads == 1 && headDim == dim); }
+    /** The reference skips MSSA's output projection when one head spans the whole width (the tied form always has its own). */
+    public boolean projectsOut() { return mssa == MssaOutput.TIED || !(heads == 1 && headDim == dim); }
+    /** How MSSA's heads return to the tokens: tied, a free {@code to_out}, or (one full-width head) none. */
+    public Mssa.Projection mssaProjection() {
+        return mssa == MssaOutput.TIED ? Mssa.Projection.TIED : projectsOut() ? Mssa.Projection.FREE : Mssa.Projection.NONE;
+    }
     /** A second Linear {@code head} follows {@code mlp_head} (the segmentation demo's layout). */
     public boolean twoStageHead() { return headHidden > 0; }
     /** The width of {@code mlp_head}'s Linear output: the classes, or the first stage of a two-stage head. */
     public int mlpHeadOut() { return twoStageHead() ? headHidden : numClasses; }
 
     public CrateConfig withImageSize(int height, int width) {
-        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
     }
     public CrateConfig withClasses(int classes) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
     }
     public CrateConfig withChannels(int c) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
     }
     public CrateConfig withPool(Pooling p) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
     }
     public CrateConfig withSparsity(double newEta, double newLambda) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
     }
     public CrateConfig withDropout(double drop, double embDrop) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode, headHidden, mssa);
     }
     public CrateConfig withPatchWindow(int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode, headHidden, mssa);
     }
     public CrateConfig withPatchCode(int atoms) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms, headHidden, mssa);
     }
     /** The head in two stages through a {@code width}-wide mlp_head output (0: one stage). */
     public CrateConfig withHeadHidden(int width) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, width);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, width, mssa);
+    }
+    /** MSSA's output projection free (the reference's) or tied to the subspaces (the paper's). */
+    public CrateConfig withMssa(MssaOutput form) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, form);
     }
     public CrateConfig withHeads(int h, int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
     }
 
     /**
@@ -118,41 +141,43 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
      * source of truth for building, loading and counting.
      */
     public Map<String, long[]> parameterShapes() {
-        Map<String, long[]> s = new LinkedHashMap<>();
-        s.put("pos_embedding", new long[] {1, numTokens(), dim});
-        s.put("cls_token", new long[] {1, 1, dim});
-        s.put("to_patch_embedding.1.weight", new long[] {patchDim()});
-        s.put("to_patch_embedding.1.bias", new long[] {patchDim()});
+        return ParameterSpec.shapes(parameterSpecs());
+    }
+
+    /** Every parameter's key, shape and kind in the reference's order: what initialisation and weight decay follow. */
+    public List<ParameterSpec> parameterSpecs() {
+        List<ParameterSpec> s = new ArrayList<>();
+        s.add(ParameterSpec.embedding("pos_embedding", 1, numTokens(), dim));
+        s.add(ParameterSpec.token("cls_token", 1, 1, dim));
+        s.addAll(ParameterSpec.layerNorm("to_patch_embedding.1", patchDim()));
         if (patchCode > 0) {
-            s.put("to_patch_embedding.code.weight", new long[] {patchCode, patchDim()});
-            s.put("to_patch_embedding.code.bias", new long[] {patchCode});
+            s.add(ParameterSpec.weight("to_patch_embedding.code.weight", patchCode, patchDim()));
+            s.add(ParameterSpec.bias("to_patch_embedding.code.bias", patchCode, patchDim()));
         }
-        s.put("to_patch_embedding.2.weight", new long[] {dim, patchCode > 0 ? patchCode : patchDim()});
-        s.put("to_patch_embedding.2.bias", new long[] {dim});
-        s.put("to_patch_embedding.3.weight", new long[] {dim});
-        s.put("to_patch_embedding.3.bias", new long[] {dim});
+        int embedIn = patchCode > 0 ? patchCode : patchDim();
+        s.add(ParameterSpec.weight("to_patch_embedding.2.weight", dim, embedIn));
+        s.add(ParameterSpec.bias("to_patch_embedding.2.bias", dim, embedIn));
+        s.addAll(ParameterSpec.layerNorm("to_patch_embedding.3", dim));
         for (int i = 0; i < depth; i++) {
-            String p = "transformer.layers." + i + ".";
-            s.put(p + "0.norm.weight", new long[] {dim});
-            s.put(p + "0.norm.bias", new long[] {dim});
-            s.put(p + "0.fn.qkv.weight", new long[] {innerDim(), dim});
-            if (projectsOut()) {
-                s.put(p + "0.fn.to_out.0.weight", new long[] {dim, innerDim()});
-                s.put(p + "0.fn.to_out.0.bias", new long[] {dim});
-            }
-            s.put(p + "1.norm.weight", new long[] {dim});
-            s.put(p + "1.norm.bias", new long[] {dim});
-            s.put(p + "1.fn.weight", new long[] {dim, dim});
+            String p = layerKey(i);
+            s.addAll(ParameterSpec.layerNorm(p + "0.norm", dim));
+            s.addAll(Mssa.specs(p + "0.fn.", dim, heads, headDim, mssaProjection()));
+            s.addAll(ParameterSpec.layerNorm(p + "1.norm", dim));
+            s.add(Ista.spec(p + "1.fn.weight", dim));
         }
-        s.put("mlp_head.0.weight", new long[] {dim});
-        s.put("mlp_head.0.bias", new long[] {dim});
-        s.put("mlp_head.1.weight", new long[] {mlpHeadOut(), dim});
-        s.put("mlp_head.1.bias", new long[] {mlpHeadOut()});
+        s.addAll(ParameterSpec.layerNorm("mlp_head.0", dim));
+        s.add(ParameterSpec.weight("mlp_head.1.weight", mlpHeadOut(), dim));
+        s.add(ParameterSpec.bias("mlp_head.1.bias", mlpHeadOut(), dim));
         if (twoStageHead()) {
-            s.put("head.weight", new long[] {numClasses, headHidden});
-            s.put("head.bias", new long[] {numClasses});
+            s.add(ParameterSpec.weight("head.weight", numClasses, headHidden));
+            s.add(ParameterSpec.bias("head.bias", numClasses, headHidden));
         }
         return s;
+    }
+
+    /** The key prefix of layer {@code i}: {@code 0.} is its pre-normed MSSA, {@code 1.} its pre-normed ISTA. */
+    static String layerKey(int i) {
+        return "transformer.layers." + i + ".";
     }
 
     public long parameterCount() {

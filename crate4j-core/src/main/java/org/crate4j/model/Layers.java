@@ -4,10 +4,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
-import org.crate4j.engine.Device;
-import org.crate4j.engine.Torch;
 
-/** The functional pieces of a CRATE layer, each one equation of the paper. */
+/** The functional pieces the model families share (the CRATE blocks are {@link Mssa} and {@link Ista}). */
 public final class Layers {
     static final double LN_EPS = 1e-5;
 
@@ -57,44 +55,8 @@ public final class Layers {
         return torch.relu(torch.linear(windows, atoms, new TensorOptional(bias)));
     }
 
-    /**
-     * The subspace projections U = x·Wᵀ split into heads: (B, h, n, k). Query, key and value of
-     * MSSA are all this one tensor.
-     */
-    public static Tensor subspaceProjections(Tensor x, Tensor qkvWeight, int heads) {
-        long b = x.size(0), n = x.size(1);
-        Tensor u = torch.linear(x, qkvWeight);
-        return u.view(b, n, heads, u.size(-1) / heads).transpose(1, 2);
-    }
-
-    /** A_j = softmax(U_j·U_jᵀ / √k) for every head: (B, h, n, n). */
-    public static Tensor subspaceAttention(Tensor u) {
-        double scale = 1.0 / Math.sqrt(u.size(-1));
-        return torch.softmax(torch.matmul(u, u.transpose(-1, -2)).mul_(new Scalar(scale)), -1);
-    }
-
     /** Concatenates heads back: (B, h, n, k) → (B, n, h·k). */
     public static Tensor mergeHeads(Tensor o) {
         return o.transpose(1, 2).reshape(o.size(0), o.size(2), o.size(1) * o.size(3));
-    }
-
-    /**
-     * The ISTA step against dictionary D (SPEC §1):
-     * {@code ReLU(x + η·(x·D − (x·Dᵀ)·D) − η·λ)}. The bracket is {@code x·(D − Dᵀ·D)}, and the
-     * residual folds in too, so we spend one GEMM per token on {@code W = I + η(D − DᵀD)}:
-     * {@code ReLU(x·W − ηλ)}; the gradient reaches D through W unchanged. The reference spends
-     * three GEMMs.
-     */
-    public static Tensor istaStep(Tensor x, Tensor dictionary, double eta, double lambda) {
-        Tensor w = istaOperator(dictionary, eta);
-        return torch.relu(torch.matmul(x, w).sub_(new Scalar(eta * lambda)));
-    }
-
-    /** W = I + η(D − Dᵀ·D), the ISTA step as one linear map. */
-    public static Tensor istaOperator(Tensor dictionary, double eta) {
-        long d = dictionary.size(0);
-        Tensor dtd = torch.matmul(dictionary.t(), dictionary);
-        Tensor eye = Torch.eye(Device.of(dictionary), dictionary.scalar_type(), d);
-        return eye.add(dictionary.sub(dtd), new Scalar(eta));
     }
 }

@@ -1,0 +1,60 @@
+package org.crate4j.model;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.Device;
+import org.crate4j.engine.Torch;
+
+/**
+ * CRATE's sparsification step (Yu et al. 2023, §2.4): one proximal-gradient (ISTA) step on
+ * the non-negative LASSO {@code min_a λ‖a‖₁ + ½‖x − D·a‖²} started from a = x, against a square
+ * dictionary D (d × d). With tokens as rows the textbook step is
+ * <pre>
+ *   ISTA(x) = ReLU(x + η·(x·D − (x·Dᵀ)·D) − η·λ)
+ * </pre>
+ * three GEMMs per token, as the reference spends them. The bracket is x·(D − Dᵀ·D) and the
+ * residual folds in too, so we spend one: {@code ReLU(x·W − ηλ)} with {@code W = I + η(D − DᵀD)};
+ * the gradient reaches D through W unchanged. Its tensor, under a key, is the reference's
+ * {@code fn.weight} (d, d). CRATE-MAE's encoder uses the same step.
+ */
+public final class Ista {
+    private final Parameters params;
+    private final String key;
+    private final double eta;
+    private final double lambda;
+
+    /**
+     * @param key    the dictionary's key, e.g. {@code transformer.layers.0.1.fn.weight}
+     * @param eta    the step size η
+     * @param lambda the sparsity threshold λ
+     */
+    public Ista(Parameters params, String key, double eta, double lambda) {
+        this.params = params;
+        this.key = key;
+        this.eta = eta;
+        this.lambda = lambda;
+    }
+
+    /** The dictionary D (d, d) under {@code key}. */
+    public static ParameterSpec spec(String key, int dim) {
+        return ParameterSpec.dictionary(key, dim, dim);
+    }
+
+    /** ISTA(x) for tokens x (…, d). */
+    public Tensor apply(Tensor x) {
+        return torch.relu(torch.matmul(x, operator(dictionary(), eta)).sub_(new Scalar(eta * lambda)));
+    }
+
+    public Tensor dictionary() {
+        return params.get(key);
+    }
+
+    /** W = I + η(D − Dᵀ·D), the ISTA step as one linear map. */
+    public static Tensor operator(Tensor dictionary, double eta) {
+        long d = dictionary.size(0);
+        Tensor dtd = torch.matmul(dictionary.t(), dictionary);
+        Tensor eye = Torch.eye(Device.of(dictionary), dictionary.scalar_type(), d);
+        return eye.add(dictionary.sub(dtd), new Scalar(eta));
+    }
+}
