@@ -2,6 +2,7 @@ package org.crate4j.cli;
 
 import org.crate4j.CrateException;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.MssaOutput;
 import org.crate4j.model.Pooling;
 import picocli.CommandLine.Option;
 
@@ -23,6 +24,17 @@ final class ArchitectureOptions {
     @Option(names = "--patch-code", paramLabel = "N", description = "code each patch window against N learned atoms (ReLU(W·x + b), "
             + "a one-step sparse code) before embedding it; 0 embeds the pixels as the reference does. Default: the preset's")
     Integer patchCode;
+    @Option(names = "--mssa", paramLabel = "FORM", description = "free: MSSA's output projection is a learned matrix, as in the reference code; "
+            + "tied: each head returns through its own subspace basis, [U_1 ... U_K] times a learned scale per layer, as in the paper's "
+            + "MSSA operator (default: the preset's, free)")
+    String mssa;
+
+    /** Refuses a misspelt option before any process is launched, data read or file written. */
+    void validate() {
+        if (mssa != null) {
+            MssaOutput.parse(mssa);
+        }
+    }
 
     /** The preset at {@code size}×{@code size} with the overrides applied. */
     CrateConfig apply(CrateConfig preset, int size) {
@@ -40,6 +52,7 @@ final class ArchitectureOptions {
             c = c.withPatchWindow(preset.patchWindow());
         }
         c = c.withPatchCode(patchCode != null ? patchCode : preset.patchCode());
+        c = c.withMssa(mssa != null ? MssaOutput.parse(mssa) : preset.mssa());
         return pool != null ? c.withPool(Pooling.parse(pool)) : c;
     }
 }

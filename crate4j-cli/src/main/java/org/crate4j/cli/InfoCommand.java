@@ -11,6 +11,7 @@ import org.crate4j.checkpoint.WeightsInspection;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.MssaOutput;
 import org.crate4j.model.Presets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -102,6 +103,9 @@ final class InfoCommand implements Callable<Integer> {
                 headsKnown ? "heads " + c.heads() + " x " + c.headDim()
                         : "heads unknown (the shapes fix only heads x width = " + c.innerDim() + ": pass --heads H or --model)",
                 c.pool().name().toLowerCase(), c.eta(), c.lambda(), c.numClasses());
+        if (c.mssa() == MssaOutput.TIED) {
+            System.out.println("  MSSA: tied, each head returns through its own subspace basis ([U_1 ... U_K] times a learned scale)");
+        }
         System.out.println(c.twoStageHead()
                 ? "  head: mlp_head LayerNorm + Linear(" + c.dim() + " -> " + c.headHidden() + "), then head Linear(" + c.headHidden()
                         + " -> " + c.numClasses() + ")"
@@ -155,7 +159,7 @@ final class InfoCommand implements Callable<Integer> {
         if (key.startsWith("to_patch_embedding")) return "patch embedding";
         if (key.equals("cls_token") || key.equals("pos_embedding")) return "class token + positions";
         if (key.startsWith("mlp_head") || key.startsWith("head.")) return "head";
-        if (key.contains(".0.")) return "MSSA (all layers)";
+        if (key.matches("transformer\\.layers\\.\\d+\\.0\\..*")) return "MSSA (all layers)"; // layer i's 0. block (1. is ISTA)
         return "ISTA (all layers)";
     }
 }

@@ -57,6 +57,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         DistEnv env = DistEnv.fromEnvironment();
         runtime.device().require(); // before any process is launched or file written
+        arch.validate();
         int local = env.distributed() ? 1 : localProcesses();
         if (local > 1) {
             // the parent picks the run folder, so that every worker is handed the same one
@@ -168,7 +169,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         add(a, "--val-split", train.valSplit, "--image-size", c.imageHeight(), "--dim", c.dim(), "--depth", c.depth(),
                 "--heads", c.heads(), "--patch", c.patchSize(), "--patch-window", c.patchWindow(), "--patch-code", c.patchCode(),
-                "--pool", c.pool().name().toLowerCase(java.util.Locale.ROOT), "--dropout", c.dropout(),
+                "--pool", c.pool().name().toLowerCase(java.util.Locale.ROOT), "--mssa", c.mssa(), "--dropout", c.dropout(),
                 "--batch", o.batch(), "--accum-steps", o.accumSteps(), "--optimizer", o.optimizer(), "--lr", o.lr(),
                 "--min-lr", o.minLr(), "--wd", o.weightDecay(), "--warmup-epochs", o.warmupEpochs(),
                 "--label-smoothing", o.labelSmoothing(), "--clip", o.clipNorm(), "--seed", o.seed(), "--workers", o.workers(),

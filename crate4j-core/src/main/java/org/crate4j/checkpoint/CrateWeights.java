@@ -10,6 +10,8 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.Mssa;
+import org.crate4j.model.MssaOutput;
 import org.crate4j.model.Pooling;
 import org.crate4j.model.Presets;
 
@@ -18,6 +20,8 @@ public final class CrateWeights {
     public static final String FORMAT = "crate4j-classifier";
     /** The classifier's head: mlp_head (LN + Linear) and, in the segmentation demo's layout, a second Linear head. */
     private static final List<String> HEAD_PREFIXES = List.of("mlp_head.", "head.");
+    /** Layer 0's MSSA block, whose tensors tell the heads and the MSSA form. */
+    private static final String MSSA_0 = "transformer.layers.0.0.fn.";
 
     private CrateWeights() {}
 
@@ -166,7 +170,12 @@ public final class CrateWeights {
         return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, head[0], dim, depth, 1,
                 inner, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window,
                 shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0,
-                head[1]);
+                head[1], mssaFrom(shapes));
+    }
+
+    /** Tied when layer 0's MSSA carries the tied form's scale (our layout); the reference's free projection otherwise. */
+    private static MssaOutput mssaFrom(Map<String, long[]> shapes) {
+        return shapes.containsKey(MSSA_0 + Mssa.TIED_SCALE) ? MssaOutput.TIED : MssaOutput.FREE;
     }
 
     /**
@@ -206,7 +215,7 @@ public final class CrateWeights {
         if (heads <= 0 && hintFits) {
             heads = hint.heads();
         }
-        if (heads <= 0 && !shapes.containsKey("transformer.layers.0.0.fn.to_out.0.weight") && inner == dim) {
+        if (heads <= 0 && shaped.mssa() == MssaOutput.FREE && !shapes.containsKey(MSSA_0 + "to_out.0.weight") && inner == dim) {
             heads = 1; // the reference drops the output projection only for one full-width head
         }
         if (heads <= 0 && !same.isEmpty()) {

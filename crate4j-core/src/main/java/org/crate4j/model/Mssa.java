@@ -51,6 +51,9 @@ public final class Mssa {
      */
     public record Output(Tensor out, Tensor subspaces, Tensor attention) {}
 
+    /** The tied form's own tensor under the prefix: its presence tells a tied checkpoint from the reference's layouts. */
+    public static final String TIED_SCALE = "scale";
+
     /** The tied form's scale at initialisation: the first steps then have the free form's output scale. */
     static final double TIED_SCALE_INIT = 1.0;
 
@@ -83,7 +86,7 @@ public final class Mssa {
                 s.add(ParameterSpec.bias(prefix + "to_out.0.bias", dim, inner));
             }
             case FREE_NO_BIAS -> s.add(ParameterSpec.weight(prefix + "to_out.0.weight", dim, inner));
-            case TIED -> s.add(new ParameterSpec(prefix + "scale", new long[] {1}, ParameterKind.LAYER_SCALE,
+            case TIED -> s.add(new ParameterSpec(prefix + TIED_SCALE, new long[] {1}, ParameterKind.LAYER_SCALE,
                     Initializer.constant(TIED_SCALE_INIT)));
             case NONE -> { }
         }
@@ -114,7 +117,7 @@ public final class Mssa {
             case FREE -> dropout(Layers.linear(stacked, p("to_out.0.weight"), p("to_out.0.bias")), training);
             case FREE_NO_BIAS -> dropout(Layers.linear(stacked, p("to_out.0.weight"), null), training);
             // [U_1, …, U_K]·[SSA_1; …; SSA_K] = Σ_k U_k·SSA_k; tokens as rows that is stacked·W, W = qkv.weight = [U_1 … U_K]ᵀ
-            case TIED -> dropout(torch.matmul(stacked, subspaceBases()).mul(p("scale")), training);
+            case TIED -> dropout(torch.matmul(stacked, subspaceBases()).mul(p(TIED_SCALE)), training);
         };
         return new Output(out, u, attention);
     }

@@ -70,7 +70,7 @@ public final class Presets {
             if (p.dim() == c.dim() && p.depth() == c.depth() && p.innerDim() == c.innerDim() && p.patchSize() == c.patchSize()
                     && p.patchWindow() == c.patchWindow() && p.patchCode() == c.patchCode() && p.channels() == c.channels()
                     && p.gridHeight() == c.gridHeight() && p.gridWidth() == c.gridWidth() && p.numClasses() == c.numClasses()
-                    && p.headHidden() == c.headHidden()) {
+                    && p.headHidden() == c.headHidden() && p.mssa() == c.mssa()) {
                 out.add(name);
             }
         });

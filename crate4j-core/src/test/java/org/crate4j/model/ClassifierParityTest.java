@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * come from tools/fixtures/make_classifier_fixtures.py (PyTorch 1.13, textbook three-GEMM ISTA;
  * overlapping patch windows through PyTorch's own im2col, {@code F.unfold}; crate_demo and
  * crate_features in the segmentation notebooks' layout, {@code {'model': state_dict}}, the first
- * with the demo's two-stage head).
+ * with the demo's two-stage head; crate_tied and crate_tied_one_head with the paper's MSSA, whose
+ * output projection is [U_1, …, U_K] times a learned scale).
  */
 public class ClassifierParityTest {
     static final double TOL = 1e-4;
@@ -39,7 +40,7 @@ public class ClassifierParityTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"crate_main_module", "crate_mean_nonsquare", "crate_transposed_views", "crate_fp16", "crate_one_head", "crate_window", "crate_code",
-            "crate_demo", "crate_features"})
+            "crate_demo", "crate_features", "crate_tied", "crate_tied_one_head"})
     void matchesPyTorchOnReferenceCheckpoints(String name) {
         Torch.init();
         Safetensors.Contents expected = Safetensors.read(fixture(name + ".expected.safetensors"));
@@ -59,6 +60,8 @@ public class ClassifierParityTest {
         // the segmentation demo's two-stage head (crate_demo: mlp_head 24 → 20, head 20 → 7) is read off head.weight
         assertEquals(cfg.has("head_hidden") ? cfg.get("head_hidden").getAsInt() : 0, model.config().headHidden());
         assertEquals(cfg.get("head_dim").getAsInt(), model.config().headDim());
+        // the paper's MSSA (crate_tied*: no to_out, the heads return through Uᵀ times 0.fn.scale) is read off the scale tensor
+        assertEquals(cfg.has("mssa") ? MssaOutput.TIED : MssaOutput.FREE, model.config().mssa());
         Map<String, RawTensor> exp = expected.tensors();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Tensor images = tensor(exp.get("images"));
