@@ -21,6 +21,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "layerwise", mixinStandardHelpOptions = true,
         description = {"Coding rate (compression) and sparsity of every layer, mean and std over images of a dataset (the paper's layer-wise figure).",
+                "From the weights alone, every layer's subspace coherence (max over pairs of heads of the cosine of the smallest "
+                        + "principal angle between their subspaces: 0 = orthogonal, as the derivation assumes) and dictionary coherence "
+                        + "(||D^T D - I||_F / ||I||_F: 0 = orthogonal dictionary).",
                 "Images are a fixed random subset (seed 0) of the split, resized and centre-cropped to the model's input size.",
                 "Writes OUT/layerwise.json and OUT/layerwise.png."})
 final class LayerwiseCommand implements Callable<Integer> {
@@ -58,16 +61,19 @@ final class LayerwiseCommand implements Callable<Integer> {
                         .setUnit(" img", 1).build()) {
             r = Layerwise.measure(encoder, loader, n, bar::stepBy);
         }
+        r = r.withIncoherence(weights.incoherence());
         JsonObject json = Json.GSON.toJsonTree(r).getAsJsonObject();
         json.addProperty("weights", weights.weights.toString());
         json.addProperty("data", data.toString());
         json.addProperty("split", split);
         AtomicWrite.text(Json.GSON.toJson(json) + "\n", out.resolve("layerwise.json"));
         AtomicWrite.png(LayerwisePlot.render(r, weights.weights.getFileName().toString()), out.resolve("layerwise.png"));
-        System.out.println("layer  coding rate (mean ± std)   non-zero fraction (mean ± std)");
+        System.out.println("layer  coding rate (mean ± std)   non-zero fraction (mean ± std)   subspace coherence (heads)   ||DᵀD-I||/||I||");
         for (LayerwiseResult.LayerStats s : r.layers()) {
-            System.out.printf("%5d  %10.3f ± %-10.3f   %8.4f ± %-8.4f%n", s.layer(), s.codingRate().mean(), s.codingRate().std(),
-                    s.nonZeroFraction().mean(), s.nonZeroFraction().std());
+            String subspaces = s.subspaceCoherence() == null ? "- (one head)"
+                    : String.format("%.4f (%d, %d)", s.subspaceCoherence(), s.coherentHeads()[0], s.coherentHeads()[1]);
+            System.out.printf("%5d  %10.3f ± %-10.3f   %8.4f ± %-8.4f        %-26s   %.4f%n", s.layer(), s.codingRate().mean(),
+                    s.codingRate().std(), s.nonZeroFraction().mean(), s.nonZeroFraction().std(), subspaces, s.dictionaryCoherence());
         }
         System.out.println("wrote " + out.resolve("layerwise.json") + " and " + out.resolve("layerwise.png") + " (" + r.images() + " images)");
         return 0;

@@ -1,7 +1,10 @@
 package org.crate4j.cli;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import org.crate4j.analysis.Incoherence;
 import org.crate4j.analysis.ModelInput;
 import org.crate4j.analysis.TracedEncoder;
 import org.crate4j.checkpoint.CheckpointKind;
@@ -10,6 +13,8 @@ import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
+import org.crate4j.mae.CrateMae;
+import org.crate4j.model.Crate;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,6 +34,8 @@ final class ModelOptions {
 
     /** The file's metadata (our mean/std), kept from {@link #load()} so the file is read once. */
     private Map<String, String> metadata;
+    /** Measures the loaded model's weights, on demand (only layerwise asks). */
+    private Supplier<List<Incoherence.Layer>> incoherence;
 
     /** The model as a traced encoder on the requested device, running at the requested precision. */
     TracedEncoder encoder(RuntimeOptions runtime) {
@@ -41,9 +48,21 @@ final class ModelOptions {
         MaeWeights.Source src = MaeWeights.read(weights); // for a .pth also the MAE training arguments
         metadata = src.file().metadata();
         if (CheckpointKind.of(src.file().shapes(), metadata) == CheckpointKind.MAE) {
-            return TracedEncoder.of(MaeWeights.load(src, new MaeWeights.Options(model, heads, 0, true, null, null, null), device));
+            CrateMae mae = MaeWeights.load(src, new MaeWeights.Options(model, heads, 0, true, null, null, null), device);
+            incoherence = () -> Incoherence.of(mae);
+            return TracedEncoder.of(mae);
         }
-        return TracedEncoder.of(CrateWeights.load(src.file(), new CrateWeights.Options(model, heads, false, 0, null), device).train(false));
+        Crate crate = CrateWeights.load(src.file(), new CrateWeights.Options(model, heads, false, 0, null), device).train(false);
+        incoherence = () -> Incoherence.of(crate);
+        return TracedEncoder.of(crate);
+    }
+
+    /** The loaded model's incoherence figures, one per layer, from its weights ({@link #load} first). */
+    List<Incoherence.Layer> incoherence() {
+        if (incoherence == null) {
+            throw new IllegalStateException("no model loaded");
+        }
+        return incoherence.get();
     }
 
     /** Our safetensors carry the training mean/std (classifier and MAE alike); reference checkpoints carry nothing. */

@@ -75,6 +75,16 @@ class AnalysisCommandsTest {
             assertTrue(nonZero >= 0 && nonZero <= 1, "non-zero fraction " + nonZero);
             assertEquals(5, l.getAsJsonObject("codingRate").get("count").getAsInt());
         }
+        // the incoherence figures are the weights' own (2 heads per layer in both tiny models)
+        List<Incoherence.Layer> expected = kind.equals("mae") ? Incoherence.of(MaeWeights.load(weights, MaeWeights.Options.defaults()))
+                : Incoherence.of(CrateWeights.load(weights, CrateWeights.Options.defaults()));
+        for (int i = 0; i < 3; i++) {
+            JsonObject l = json.getAsJsonArray("layers").get(i).getAsJsonObject();
+            assertEquals(expected.get(i).subspaces(), l.get("subspaceCoherence").getAsDouble(), 1e-12);
+            assertEquals(expected.get(i).dictionary(), l.get("dictionaryCoherence").getAsDouble(), 1e-12);
+            assertEquals(2, l.getAsJsonArray("coherentHeads").size());
+            assertTrue(l.get("subspaceCoherence").getAsDouble() > 0 && l.get("subspaceCoherence").getAsDouble() <= 1);
+        }
         assertTrue(png(out.resolve("layerwise.png")).getWidth() > 500);
     }
 

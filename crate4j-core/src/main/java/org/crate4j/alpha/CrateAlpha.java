@@ -83,6 +83,11 @@ public final class CrateAlpha {
     public List<ParameterSpec> specs() { return config.parameterSpecs(); }
     /** Layer {@code i}'s compression step. */
     public Mssa mssa(int i) { return compression.get(i); }
+
+    /** Layer {@code i}'s sparsification step, over the current D and D1. */
+    public Odl odl(int i) {
+        return new Odl(p(AlphaKeys.dictionary(i)), p(AlphaKeys.synthesis(i)), config.eta(), config.lambda());
+    }
     public boolean isTraining() { return training; }
     public CrateAlpha train(boolean on) { training = on; return this; }
 
@@ -153,7 +158,7 @@ public final class CrateAlpha {
         Mssa.Output mssa = compression.get(i).apply(norm(z, AlphaKeys.mssaNorm(i)), training, trace != null);
         Tensor u = mssa.subspaces(), attention = mssa.attention();
         Tensor zh = z.add(mssa.out());
-        Odl odl = new Odl(p(AlphaKeys.dictionary(i)), p(AlphaKeys.synthesis(i)), config.eta(), config.lambda());
+        Odl odl = odl(i);
         Odl.Code code = odl.sparseCode(norm(zh, AlphaKeys.odlNorm(i)));
         Tensor out = zh.add(odl.decode(code.code()));
         if (trace != null) {
