@@ -224,7 +224,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
             if (pool != null) {
                 fill();
             }
-            return new Batch(b.images(), b.labels(), b.size(), b.channels(), b.height(), b.width(), waited);
+            return new Batch(b.images(), b.labels(), b.size(), b.channels(), b.height(), b.width(), waited, b.indices());
         }
 
         void abandon() {
@@ -259,10 +259,12 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         private Batch build(int batchIndex) {
             int from = batchIndex * batchSize, size = Math.min(batchSize, samples - from);
             int[] labels = new int[size];
+            int[] indices = new int[size];
             float[] images = null;
             int c = 0, h = 0, w = 0;
             for (int k = 0; k < size; k++) {
                 int position = rank + (from + k) * world;
+                indices[k] = order[position];
                 SplittableRandom rng = new SplittableRandom(Seeds.sample(seed, epoch, position));
                 Decoded sample = decode(order[position], rng);
                 int index = sample.index();
@@ -279,7 +281,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
                 System.arraycopy(img.data, 0, images, k * img.data.length, img.data.length);
                 labels[k] = dataset.label(index);
             }
-            return new Batch(images, labels, size, c, h, w, 0);
+            return new Batch(images, labels, size, c, h, w, 0, indices);
         }
 
         /** The entry itself, or a random substitute (from the sample's own RNG) if it cannot be decoded. */

@@ -1,5 +1,6 @@
 package org.crate4j.mae;
 
+import java.util.SplittableRandom;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -37,14 +38,23 @@ public record Masking(Tensor mask, Tensor idsKeep, Tensor idsRestore) {
      * whatever batch it comes in (held-out losses, reconstructions). On {@code device} (the model's).
      */
     public static Tensor seededNoise(long seed, int first, int count, int patches, Device device) {
-        float[] noise = new float[count * patches];
+        int[] images = new int[count];
         for (int i = 0; i < count; i++) {
-            java.util.SplittableRandom r = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + first + i);
+            images[i] = first + i;
+        }
+        return seededNoise(seed, images, patches, device);
+    }
+
+    /** As {@link #seededNoise(long, int, int, int, Device)} for the images of the given indices, in that order. */
+    public static Tensor seededNoise(long seed, int[] images, int patches, Device device) {
+        float[] noise = new float[images.length * patches];
+        for (int i = 0; i < images.length; i++) {
+            SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + images[i]);
             for (int j = 0; j < patches; j++) {
                 noise[i * patches + j] = (float) r.nextDouble();
             }
         }
-        return Torch.floats(device, noise, count, patches);
+        return Torch.floats(device, noise, images.length, patches);
     }
 
     /** (B, N, 1) booleans, true where the patch was replaced by the mask token. */

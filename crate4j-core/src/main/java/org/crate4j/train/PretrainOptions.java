@@ -76,13 +76,19 @@ public record PretrainOptions(int epochs, int batch, double lr, double minLr, do
         }
     }
 
-    /** Images one optimizer step averages over. */
+    /** Images one optimizer step averages over on one process. */
     public int globalBatch() {
         return batch * accumSteps;
     }
 
-    /** Warm-up steps for a schedule of {@code total} steps. */
-    long warmupSteps(long total) {
-        return Math.round(warmupFraction * total);
+    /** Images one optimizer step averages over on {@code world} processes (the batch the recipe's lr scales with). */
+    public int globalBatch(int world) {
+        return batch * accumSteps * world;
+    }
+
+    /** What the training loop reads: warm-up as a fraction of the steps, AdamW (ε 1e-8), no SAM or patch dropout. */
+    LoopOptions loop() {
+        return new LoopOptions(epochs, batch, accumSteps, lr, minLr, LoopOptions.Warmup.fraction(warmupFraction), "adamw",
+                p -> new AdamW(p, weightDecay, beta1, beta2, 1e-8), clipNorm, 0, seed, workers, timeBudgetMin, outDir, resume, 0, 1);
     }
 }

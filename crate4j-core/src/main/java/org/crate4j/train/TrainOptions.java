@@ -49,6 +49,12 @@ public record TrainOptions(int epochs, int batch, String optimizer, double lr, d
         return batch * accumSteps * world;
     }
 
+    /** What the training loop reads: warm-up in epochs, the named optimizer. */
+    LoopOptions loop() {
+        return new LoopOptions(epochs, batch, accumSteps, lr, minLr, LoopOptions.Warmup.epochs(warmupEpochs), optimizer,
+                this::newOptimizer, clipNorm, sam, seed, workers, timeBudgetMin, outDir, resume, patchDropout, patchDropoutUntil);
+    }
+
     public static TrainOptions fashionMnistDefaults(Path out) {
         return new TrainOptions(0, 128, "adamw", 2e-3, 1e-5, 0.05, 0.9, 0.999, 1e-8, 0.3, 0.1, 1.0,
                 0, 1, 10, out, false, "flip", 0, 1, 0, 1);

@@ -58,11 +58,11 @@ class GradientAccumulationTest {
 
     @Test
     void budgetCalibrationCountsPassesNotSteps() {
-        assertEquals(5, Trainer.calibrationSteps(8, 1), "K = 1 as before: at least 5 steps");
-        assertEquals(30, Trainer.calibrationSteps(1000, 1));
-        assertEquals(4, Trainer.calibrationSteps(1000, 8), "30 passes of 8 micro-batches: 4 optimizer steps");
-        assertEquals(2, Trainer.calibrationSteps(8, 8), "never fewer than 2 steps");
-        assertEquals(25, Trainer.replanEvery(1));
-        assertEquals(3, Trainer.replanEvery(8));
+        assertEquals(5, BudgetPlanner.calibrationSteps(8, 1), "K = 1 as before: at least 5 steps");
+        assertEquals(30, BudgetPlanner.calibrationSteps(1000, 1));
+        assertEquals(4, BudgetPlanner.calibrationSteps(1000, 8), "30 passes of 8 micro-batches: 4 optimizer steps");
+        assertEquals(2, BudgetPlanner.calibrationSteps(8, 8), "never fewer than 2 steps");
+        assertEquals(25, BudgetPlanner.replanEvery(1));
+        assertEquals(3, BudgetPlanner.replanEvery(8));
     }
 }

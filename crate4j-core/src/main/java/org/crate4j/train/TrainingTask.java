@@ -1,0 +1,91 @@
+package org.crate4j.train;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.bytedeco.pytorch.Tensor;
+import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.data.Batch;
+import org.crate4j.engine.Device;
+import org.crate4j.model.Parameters;
+
+/**
+ * What {@link TrainLoop} trains for: the model, the loss of a micro-batch, the end-of-epoch
+ * evaluation and what a checkpoint holds. Classification ({@link ClassificationTask}) and masked
+ * autoencoding ({@link MaskedAutoencodingTask}) are the two; everything else (schedule, budget,
+ * accumulation, data parallelism, resume, checkpoints, listeners) is the loop's, shared.
+ */
+interface TrainingTask extends AutoCloseable {
+    /** One micro-batch's mean loss (a scalar tensor, before any 1/K scaling) and its images classified right (NaN if none are). */
+    record Loss(Tensor loss, double correct) {}
+
+    /**
+     * An end-of-epoch evaluation.
+     *
+     * @param metrics the row's evaluation columns (val_loss, …), in order
+     * @param score   higher is better: a new best is written to {@code best.safetensors} (NaN: the task keeps no best)
+     * @param images  how many images it saw
+     */
+    record Evaluated(Map<String, Double> metrics, double score, long images) {}
+
+    TrainingListener.Task kind();
+
+    CheckpointKind checkpointKind();
+
+    /** The trained tensors: what the optimizer updates and the gradients are averaged over. */
+    Parameters parameters();
+
+    /** Every tensor a checkpoint holds (the trained ones and any fixed tables), by reference key. */
+    Map<String, Tensor> checkpointTensors();
+
+    /** The checkpoint's format and config entries. */
+    Map<String, String> checkpointMetadata();
+
+    Device device();
+
+    /** Switches training behaviour (dropout) on or off. */
+    void train(boolean on);
+
+    /**
+     * The loss of micro-batch {@code micro} of step {@code step}, on this process's share of it.
+     * Draws whatever it draws (dropout, masks) from the generator the loop has just seeded for
+     * that micro-batch.
+     */
+    Loss loss(Batch batch, long step, int micro);
+
+    /**
+     * Whether what a micro-batch draws (dropout) differs between processes, each seeding with its
+     * rank; false when every process draws the same (masks of the whole global batch, of which each
+     * keeps its rows).
+     */
+    default boolean drawsPerRank() { return true; }
+
+    /** Called before every optimizer step with the planned total (a classifier's patch dropout follows it). */
+    default void beforeStep(long step, long total) {}
+
+    /** Whether the current step is a cheap one (patch dropout on): the budget planner costs the two kinds apart. */
+    default boolean cheapStep() { return false; }
+
+    /** How much more a full step costs than a cheap one before both are measured (1: no cheap steps). */
+    default double cheapRatio() { return 1; }
+
+    /** The end-of-epoch evaluation, over all processes (each evaluates its share). */
+    Evaluated evaluate();
+
+    /** Images the evaluation sees (for the budget's estimate of its cost). */
+    long evaluationImages();
+
+    /** Rank 0's extra outputs at the end of an epoch (e.g. a reconstruction sheet). */
+    default void afterEpoch(Path outDir) {}
+
+    /** The last evaluation as the run's final figures (the {@link TrainingListener.End} record's). */
+    Map<String, Double> finalMetrics(Evaluated last, double lastTrainLoss);
+
+    /**
+     * Fails with one line unless {@code file}'s architecture is this task's model's; otherwise
+     * copies its weights into the model (the loop restores optimizer, scaler and position).
+     */
+    void restore(Path file);
+
+    @Override
+    default void close() {}
+}
