@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.crate4j.CrateException;
 import org.crate4j.dist.DistEnv;
 import org.crate4j.dist.Launcher;
+import org.crate4j.io.RunFolders;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -15,10 +16,13 @@ import picocli.CommandLine.Parameters;
 @Command(name = "launch", mixinStandardHelpOptions = true,
         description = {"Runs a data-parallel job, like torchrun: starts --nproc worker processes on this machine, each running "
                 + "the crate command after '--' with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT set.",
-                "Example: crate launch --nproc 2 -- train --epochs 4",
+                "Example: crate launch --nproc 2 -- train --epochs 4   (or -- mae-pretrain …, -- bench …)",
                 "Several machines: run the same command on each with --nnodes M --node-rank R --master-addr <node 0's address> "
                         + "--master-port P."})
 final class LaunchCommand implements Callable<Integer> {
+    /** The commands that run data parallel. */
+    private static final List<String> PARALLEL = List.of("train", "mae-pretrain", "bench");
+
     @Option(names = "--nproc", required = true, description = "worker processes on this machine")
     int nproc;
     @Option(names = "--nnodes", defaultValue = "1", description = "machines in the job (default: ${DEFAULT-VALUE})")
@@ -36,14 +40,15 @@ final class LaunchCommand implements Callable<Integer> {
     double timeout;
     @Option(names = "--threads", description = "intra-op threads per worker (default: cores / nproc)")
     Integer threads;
-    @Parameters(arity = "1..*", paramLabel = "-- COMMAND", description = "the crate command each worker runs: train … or bench …")
+    @Parameters(arity = "1..*", paramLabel = "-- COMMAND", description = "the crate command each worker runs: train …, mae-pretrain … or bench …")
     List<String> command;
 
     @Override
     public Integer call() {
         String sub = command.get(0);
-        if (!sub.equals("train") && !sub.equals("bench")) {
-            throw new CrateException("crate launch runs train or bench in parallel, not '" + sub + "': use crate launch --nproc N -- train …");
+        if (!PARALLEL.contains(sub)) {
+            throw new CrateException("crate launch runs train, mae-pretrain or bench in parallel, not '" + sub
+                    + "': use crate launch --nproc N -- train …");
         }
         int perWorker = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / nproc);
         List<String> args = new ArrayList<>(command);
@@ -52,14 +57,13 @@ final class LaunchCommand implements Callable<Integer> {
             args.add(String.valueOf(perWorker));
         }
         int port = masterPort != null ? masterPort : nnodes == 1 ? Launcher.freeLoopbackPort() : DistEnv.DEFAULT_PORT;
-        if (sub.equals("train") && nodeRank == 0 && args.stream().noneMatch(a -> a.equals("--out") || a.startsWith("--out="))) {
+        if (!sub.equals("bench") && nodeRank == 0 && args.stream().noneMatch(a -> a.equals("--out") || a.startsWith("--out="))) {
             if (Launcher.isLocal(masterAddr)) {
                 Launcher.checkPortFree(masterAddr, port); // before a run folder is made for nothing
             }
             // every worker writes (rank 0) or reads (resume) the same folder: the launcher picks it
             args.add("--out");
-            args.add(org.crate4j.io.RunFolders.resolve(null, args.contains("--resume"), false, org.crate4j.io.RunFolders.base("train"),
-                    "launch").toString());
+            args.add(RunFolders.resolve(null, args.contains("--resume"), false, RunFolders.base(sub), "launch").toString());
         }
         Launcher.Spec spec = new Launcher.Spec(Launcher.javaCommand(System.getProperty("java.class.path"), Main.class.getName()),
                 args, nproc, nnodes, nodeRank, masterAddr, port, Duration.ofMillis(Math.round(timeout * 1000)), perWorker,

@@ -6,10 +6,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.crate4j.CrateException;
+import org.crate4j.dist.DataParallel;
+import org.crate4j.dist.DistEnv;
+import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
+import org.crate4j.train.GradientSync;
 import org.crate4j.train.MaePretrainer;
 import org.crate4j.train.PretrainOptions;
 import org.crate4j.train.RunSession;
@@ -25,7 +29,8 @@ import picocli.CommandLine.Option;
                 "With no --data: crate-mae-fmnist (dim 64, depth 4/2, patch 4, norm-pix loss) on Fashion-MNIST with batch 128 and "
                 + "base lr 3e-3, its cosine fitted to a 15-minute budget.",
                 "Writes DIR/last.safetensors (weights, optimizer state, position), metrics.{csv,jsonl}, curves.png and "
-                + "reconstructions.png after every epoch."})
+                + "reconstructions.png after every epoch.",
+                "Data parallel under crate launch: crate launch --nproc N -- mae-pretrain ... (N processes on --batch B equal one on N x B)."})
 final class MaePretrainCommand implements Callable<Integer> {
     @Option(names = "--data", description = "dataset dir: ImageNet-style folders, CIFAR binary or MNIST idx (default: Fashion-MNIST)")
     Path data;
@@ -52,13 +57,14 @@ final class MaePretrainCommand implements Callable<Integer> {
     Integer epochs;
     @Option(names = "--time-budget", description = "minutes: stop cleanly, evaluate and save (default: 15 on Fashion-MNIST, else none)")
     Double budget;
-    @Option(names = "--batch", description = "images per forward-backward pass (default: 256; 128 on Fashion-MNIST)")
+    @Option(names = "--batch", description = "images per forward-backward pass and process (default: 256; 128 on Fashion-MNIST)")
     Integer batch;
     @Option(names = "--accum-steps", defaultValue = "1",
             description = "gradient accumulation: micro-batches of --batch per optimizer step; a step averages over batch x accum-steps "
                     + "images, the batch --blr scales with (default: ${DEFAULT-VALUE})")
     int accumSteps;
-    @Option(names = "--blr", description = "base learning rate: lr = blr x batch x accum-steps / 256 (default: 1.5e-4, the recipe's; 3e-3 on Fashion-MNIST)")
+    @Option(names = "--blr", description = "base learning rate: lr = blr x batch x accum-steps x processes / 256 (default: 1.5e-4, "
+            + "the recipe's; 3e-3 on Fashion-MNIST)")
     Double blr;
     @Option(names = "--lr", description = "absolute peak learning rate (overrides --blr)")
     Double lr;
@@ -78,7 +84,9 @@ final class MaePretrainCommand implements Callable<Integer> {
     int workers;
     @Option(names = "--out", description = "run directory (default: a new folder runs/mae-pretrain/<date>-<model>, linked as runs/mae-pretrain/latest)")
     Path out;
-    @Option(names = "--resume", description = "continue the run in --out exactly from its last checkpoint (its schedule is kept; a --time-budget only stops this part)")
+    @Option(names = "--resume", description = "continue the run in --out exactly from its last checkpoint (its schedule is kept; a "
+            + "--time-budget only stops this part); with another global batch (batch x accum-steps x processes) it continues at the "
+            + "next epoch, its step counts rescaled")
     boolean resume;
     @Mixin
     RuntimeOptions runtime;
@@ -89,36 +97,62 @@ final class MaePretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        DistEnv env = DistEnv.fromEnvironment();
+        runtime.device().require(); // before any file is written
         String setup = runtime.apply();
-        TrainData d = TrainData.open(data, "val", System.err);
+        Device device = DataParallel.deviceFor(env, runtime.device());
+        return DataParallel.run(env, device, System.out, sync -> pretrain(setup, env, device, sync));
+    }
+
+    /** One process's share of the run (all of it without crate launch); rank 0 alone prints and writes. */
+    private int pretrain(String setup, DistEnv env, Device device, GradientSync sync) {
+        TrainData d = DataParallel.localLeaderFirst(sync, () -> TrainData.open(data, "val", System.err));
         boolean fashion = data == null;
         String preset = model != null ? model : fashion ? "crate-mae-fmnist" : "crate-mae-base";
         if (!MaePresets.exists(preset)) {
             throw new CrateException("unknown MAE model '" + preset + "': choose one of " + String.join(", ", MaePresets.all().keySet()));
         }
         MaeConfig c = config(MaePresets.get(preset), d.train().channels());
-        PretrainOptions opt = options(fashion);
+        int world = env.worldSize();
+        PretrainOptions opt = options(fashion, world);
         Map<String, String> meta = new LinkedHashMap<>(d.preprocessing(c.channels()).toMetadata());
         meta.put("source", "crate4j mae-pretrain on " + d.root());
-        System.out.printf("mae-pretrain %s (dim %d, depth %d/%d, heads %d, patch %d, image %d, %,d parameters) on %s (%d train / %d "
-                + "held-out images); mask ratio %.2f%s, batch %d%s, lr %.3g, %s; %s%n", preset, c.encoderDim(), c.encoderDepth(),
-                c.decoderDepth(), c.encoderHeads(), c.patchSize(), c.imageSize(), c.parameterCount(), d.root(), d.train().size(),
-                d.val().size(), c.maskRatio(), c.normPixLoss() ? ", norm-pix loss" : "", opt.globalBatch(),
-                opt.accumSteps() > 1 ? " (" + opt.accumSteps() + " accumulated micro-batches of " + opt.batch() + ")" : "", opt.lr(),
-                opt.epochs() > 0 ? opt.epochs() + " epochs" : "schedule fitted to " + opt.timeBudgetMin() + " min", setup);
-        try (RunSession session = RunSession.open(out, resume, record.overwrite, "mae-pretrain", preset, true, "pre-training run")) {
+        if (sync.rank() == 0) {
+            System.out.printf("mae-pretrain %s (dim %d, depth %d/%d, heads %d, patch %d, image %d, %,d parameters) on %s (%d train / %d "
+                    + "held-out images); mask ratio %.2f%s, batch %d%s, lr %.3g, %s; %s%n", preset, c.encoderDim(), c.encoderDepth(),
+                    c.decoderDepth(), c.encoderHeads(), c.patchSize(), c.imageSize(), c.parameterCount(), d.root(), d.train().size(),
+                    d.val().size(), c.maskRatio(), c.normPixLoss() ? ", norm-pix loss" : "", opt.globalBatch(world), batchParts(opt, world),
+                    opt.lr(), opt.epochs() > 0 ? opt.epochs() + " epochs" : "schedule fitted to " + opt.timeBudgetMin() + " min", setup);
+        }
+        try (RunSession session = RunSession.open(out, resume, record.overwrite, "mae-pretrain", preset, sync.rank() == 0,
+                "pre-training run")) {
+            if (session.dir() == null) {
+                throw new CrateException("a data-parallel run needs --out on every rank (crate launch adds one)");
+            }
             PretrainOptions run = opt.with(o -> { o.outDir = session.dir(); return o; });
-            Map<String, Object> settings = RunRecordOptions.common(spec.commandLine().getParseResult().originalArgs(), runtime, 1);
+            Map<String, Object> settings = RunRecordOptions.common(spec.commandLine().getParseResult().originalArgs(), runtime, world);
             settings.put("options", run);
             settings.put("model", Map.of("preset", preset, "config", c));
             settings.put("data", String.valueOf(d.root()));
             Torch.seed(run.seed());
-            CrateMae m = CrateMae.create(c, runtime.device());
-            new MaePretrainer(m, run, runtime.precision(), meta, List.of(record.listeners(settings)))
+            CrateMae m = CrateMae.create(c, device);
+            new MaePretrainer(m, run, runtime.precision(), sync, meta, List.of(record.listeners(settings)))
                     .fit(d.train(), d.pretrainTransform(c.channels(), c.imageSize(), run.cropScaleMin()), d.val(),
                             d.evalTransform(c.channels(), c.imageSize(), c.imageSize()));
         }
         return 0;
+    }
+
+    /** How the global batch is made: micro-batches accumulated, processes. */
+    private static String batchParts(PretrainOptions o, int world) {
+        List<String> parts = new java.util.ArrayList<>();
+        if (o.accumSteps() > 1) {
+            parts.add(o.accumSteps() + " accumulated micro-batches of " + o.batch());
+        }
+        if (world > 1) {
+            parts.add(world + " processes x " + o.batch() * o.accumSteps());
+        }
+        return parts.isEmpty() ? "" : " (" + String.join(", ", parts) + ")";
     }
 
     private MaeConfig config(MaeConfig c, int dataChannels) {
@@ -134,7 +168,7 @@ final class MaePretrainCommand implements Callable<Integer> {
         return normPixLoss == null ? c : c.withNormPixLoss(normPixLoss);
     }
 
-    private PretrainOptions options(boolean fashion) {
+    private PretrainOptions options(boolean fashion, int world) {
         PretrainOptions base = fashion ? PretrainOptions.fashionMnist(out) : PretrainOptions.recipe(out, 256);
         int b = batch != null ? batch : base.batch();
         double minutes = budget != null ? budget : epochs == null ? base.timeBudgetMin() : 0;
@@ -144,7 +178,7 @@ final class MaePretrainCommand implements Callable<Integer> {
             o.batch = b;
             o.epochs = planned;
             o.timeBudgetMin = minutes;
-            o.lr = lr != null ? lr : PretrainOptions.scaledLr(baseLr, b * accumSteps);
+            o.lr = lr != null ? lr : PretrainOptions.scaledLr(baseLr, b * accumSteps * world);
             o.accumSteps = accumSteps;
             o.minLr = minLr;
             o.weightDecay = wd;

@@ -39,7 +39,7 @@ class CliTest {
     void launchRefusesWhatItCannotRunInParallel() throws Exception {
         Run r = run("launch", "--nproc", "2", "--", "info");
         assertEquals(2, r.code());
-        assertTrue(r.err().startsWith("crate: crate launch runs train or bench in parallel, not 'info'"), r.err());
+        assertTrue(r.err().startsWith("crate: crate launch runs train, mae-pretrain or bench in parallel, not 'info'"), r.err());
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             Run busy = run("launch", "--nproc", "2", "--master-port", String.valueOf(taken.getLocalPort()), "--", "train");
             assertEquals(2, busy.code());

@@ -128,4 +128,23 @@ class MaeCommandsTest {
         }
         assertFalse(Files.exists(tmp.resolve("r/reconstructions.png")));
     }
+
+    @Test
+    void maePretrainRunsDataParallelUnderLaunch() throws Exception {
+        Path data = toyIdx(); // 200 training images, 8×8 grey
+        Path out = tmp.resolve("parallel");
+        CliTest.Run r = CliTest.run("launch", "--nproc", "2", "--threads", "1", "--", "mae-pretrain", "--data", data.toString(),
+                "--image-size", "8", "--patch", "4", "--dim", "16", "--depth", "1", "--decoder-depth", "1", "--heads", "2",
+                "--epochs", "1", "--batch", "10", "--workers", "0", "--out", out.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("batch 20 (2 processes x 10)"), "the global batch: " + r.out());
+        org.crate4j.train.TrainCheckpoint.State s = org.crate4j.train.TrainCheckpoint.readState(out.resolve("last.safetensors"));
+        assertEquals(2, s.worldSize());
+        assertEquals(20, s.globalBatch());
+        assertEquals(10, s.globalStep(), "200 images / 20 per step, one epoch");
+        for (String f : new String[] {"metrics.csv", "reconstructions.png", "run.json"}) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        assertTrue(r.out().contains("gradient syncs"), "rank 0 reports the communication: " + r.out());
+    }
 }

@@ -55,6 +55,8 @@ public final class GlooSync implements GradientSync {
     private final long bucketBytes;
     private GradientBuckets buckets;
     private long steps, otherBytes, waitNanos;
+    /** Whether parameters no process used keep no gradient (see {@link GradientSync#prepare(Collection, boolean)}). */
+    private boolean findUnused;
     private boolean closed;
 
     private GlooSync(DistEnv env, Store store, Backend backend, PeerWatch watch, Device device, long bucketBytes) {
@@ -106,6 +108,12 @@ public final class GlooSync implements GradientSync {
 
     /** Buckets the parameters' gradients and hooks them, so their allreduce overlaps backward. */
     @Override
+    public void prepare(Collection<Tensor> params, boolean findUnused) {
+        this.findUnused = findUnused;
+        prepare(params);
+    }
+
+    @Override
     public void prepare(Collection<Tensor> params) {
         if (buckets != null) {
             return;
@@ -129,8 +137,23 @@ public final class GlooSync implements GradientSync {
         }
         steps++;
         long t0 = System.nanoTime();
-        buckets.finish(worldSize(), w -> await("allreduce of gradients (step " + steps + ")", w));
+        boolean[] used = findUnused ? globallyUsed(buckets.locallyUsed()) : null;
+        buckets.finish(worldSize(), w -> await("allreduce of gradients (step " + steps + ")", w), used);
         waitNanos += System.nanoTime() - t0;
+    }
+
+    /** Which parameters got a gradient on at least one process. */
+    private boolean[] globallyUsed(boolean[] local) {
+        double[] counts = new double[local.length];
+        for (int i = 0; i < local.length; i++) {
+            counts[i] = local[i] ? 1 : 0;
+        }
+        counts = sum(counts);
+        boolean[] used = new boolean[local.length];
+        for (int i = 0; i < used.length; i++) {
+            used[i] = counts[i] > 0;
+        }
+        return used;
     }
 
     private Work startBucket(Tensor flat, int bucket, int count) {

@@ -33,12 +33,15 @@ final class GradientBuckets {
     private static final class Slot {
         final Tensor param, view;
         final Bucket bucket;
+        /** Its place in {@code slots}: the same on every process. */
+        final int index;
         boolean ready;
 
-        Slot(Tensor param, Tensor view, Bucket bucket) {
+        Slot(Tensor param, Tensor view, Bucket bucket, int index) {
             this.param = param;
             this.view = view;
             this.bucket = bucket;
+            this.index = index;
         }
     }
 
@@ -109,7 +112,7 @@ final class GradientBuckets {
                 for (Tensor p : group) {
                     Tensor view = flat.narrow(0, offset, p.numel()).view(shape(p));
                     view.retainReference();
-                    Slot s = new Slot(p, view, bucket);
+                    Slot s = new Slot(p, view, bucket, slots.size());
                     bucket.slots.add(s);
                     slots.add(s);
                     offset += p.numel();
@@ -193,6 +196,25 @@ final class GradientBuckets {
      * @param await waits for one work and turns a failure into a clear error
      */
     void finish(double divisor, Consumer<Work> await) {
+        finish(divisor, await, null);
+    }
+
+    /** Per parameter, in the buckets' order (the same on every process): whether it has a gradient from this process's backward (hooked or accumulated). */
+    boolean[] locallyUsed() {
+        boolean[] used = new boolean[slots.size()];
+        for (int i = 0; i < used.length; i++) {
+            Slot s = slots.get(i);
+            Tensor grad = s.param.grad();
+            used[i] = s.ready || (grad != null && grad.defined());
+        }
+        return used;
+    }
+
+    /**
+     * As {@link #finish(double, Consumer)}; a parameter whose {@code globallyUsed} entry is false
+     * (no process gave it a gradient) is left without one, as on one process.
+     */
+    void finish(double divisor, Consumer<Work> await, boolean[] globallyUsed) {
         if (hookFailure != null) {
             RuntimeException e = hookFailure;
             hookFailure = null;
@@ -225,7 +247,9 @@ final class GradientBuckets {
                 for (Slot s : b.slots) {
                     Tensor grad = s.param.grad();
                     if (grad == null || !grad.defined()) {
-                        s.param.mutable_grad().put(s.view.clone());
+                        if (globallyUsed == null || globallyUsed[s.index]) {
+                            s.param.mutable_grad().put(s.view.clone());
+                        }
                     } else {
                         grad.copy_(s.view);
                     }

@@ -19,6 +19,16 @@ public interface GradientSync extends AutoCloseable {
     default void prepare(Collection<Tensor> params) {}
 
     /**
+     * As {@link #prepare(Collection)}; with {@code findUnused}, a parameter that got no gradient on
+     * any process is left without one, as it is on one process (so an optimizer skips it: no
+     * moments, no weight decay), at the cost of one small allreduce per step of which parameters
+     * each process used (DDP's {@code find_unused_parameters}).
+     */
+    default void prepare(Collection<Tensor> params, boolean findUnused) {
+        prepare(params);
+    }
+
+    /**
      * Gradient accumulation: while {@code on}, backward only sums gradients into each parameter's
      * {@code .grad} on this process, with no communication (DDP's {@code no_sync}). The backward after
      * it is switched off (the step's last micro-batch) reduces the whole sum, overlapping that

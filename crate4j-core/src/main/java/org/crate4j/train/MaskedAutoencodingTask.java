@@ -74,6 +74,7 @@ final class MaskedAutoencodingTask implements TrainingTask {
     @Override public Device device() { return model.device(); }
     @Override public void train(boolean on) {} // CRATE-MAE has no dropout
     @Override public boolean drawsPerRank() { return false; }
+    @Override public boolean leavesParametersUnused() { return true; } // decoder_embed
 
     @Override
     public Map<String, String> checkpointMetadata() {

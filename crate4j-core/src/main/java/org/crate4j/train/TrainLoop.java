@@ -109,7 +109,7 @@ final class TrainLoop {
             state = resume(optimizer, perEpoch, trainSize);
             fitToBudget &= opt.warmup().replansOnResume();
         }
-        sync.prepare(params.values());
+        sync.prepare(params.values(), task.leavesParametersUnused());
         sync.broadcast(params.values()); // rank 0's initial weights everywhere; after a resume, cheap insurance
         events.onStart(new TrainingListener.Start(task.kind(), opt.outDir(), state.globalStep(), state.totalSteps(),
                 perEpoch, globalBatch(), k, sync.worldSize(), opt.resume(), state.epoch() + state.batchInEpoch() / (double) perEpoch));

@@ -59,6 +59,13 @@ interface TrainingTask extends AutoCloseable {
      */
     default boolean drawsPerRank() { return true; }
 
+    /**
+     * Whether some parameter may get no gradient (CRATE-MAE's {@code decoder_embed}, trained in the
+     * reference although its forward never applies it): data parallelism then leaves such a
+     * parameter without a gradient on every process, as one process does.
+     */
+    default boolean leavesParametersUnused() { return false; }
+
     /** Called before every optimizer step with the planned total (a classifier's patch dropout follows it). */
     default void beforeStep(long step, long total) {}
 
