@@ -47,9 +47,9 @@ public interface TrainingListener {
 
     /**
      * The end of an epoch, or of the part of one before a stop, after evaluation. {@code metrics} is
-     * the row of {@code metrics.csv}: epoch, step, train_loss, val_loss, lr, seconds, and for
-     * classification train_top1, val_top1, val_top5 (fractions; over all processes), for masked
-     * autoencoding images_per_sec.
+     * the row of {@code metrics.csv}: epoch, step, train_loss, val_loss, lr, seconds, images_per_sec
+     * (training images per second of train steps so far, all processes), and for classification
+     * train_top1, val_top1, val_top5 (fractions; over all processes).
      *
      * @param position  epochs done, fractional after a stop mid-epoch
      * @param valImages images the evaluation saw
