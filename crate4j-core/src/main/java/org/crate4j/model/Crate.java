@@ -1,6 +1,8 @@
 package org.crate4j.model;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.DoubleOptional;
@@ -8,6 +10,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.checkpoint.ConfigJson;
+import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
@@ -17,7 +21,7 @@ import org.crate4j.engine.Torch;
  * sparsification (ISTA), pooling and a linear head (in two stages in the segmentation demo's
  * layout). Parameters carry the reference's names.
  */
-public final class Crate {
+public final class Crate implements ImageClassifier {
     /** Which kernel computes softmax(U·Uᵀ/√k)·U when no attention matrix is asked for. */
     public enum AttentionKernel { MATMUL, SDPA, AUTO }
 
@@ -72,6 +76,57 @@ public final class Crate {
     }
 
     public CrateConfig config() { return config; }
+    @Override public String familyName() { return "CRATE"; }
+
+    @Override
+    public Sizes sizes() {
+        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
+                config.dim(), config.depth());
+    }
+
+    /** The pooled (B, d) vector the head reads. */
+    @Override
+    public Tensor features(Tensor images) {
+        return pooled(forwardFeatures(images, null));
+    }
+
+    /**
+     * Each parameter's kind, read off its key and rank: the same split as the name-and-rank rule
+     * of {@code train.Optimizer}, so that weight decay by kind changes nothing for CRATE.
+     */
+    @Override
+    public Map<String, ParameterKind> kinds() {
+        Map<String, ParameterKind> out = new LinkedHashMap<>();
+        Map<String, long[]> shapes = config.parameterShapes();
+        shapes.forEach((name, shape) -> out.put(name, kindOf(name, shape, shapes)));
+        return out;
+    }
+
+    private static ParameterKind kindOf(String name, long[] shape, Map<String, long[]> shapes) {
+        if (name.equals("pos_embedding")) return ParameterKind.EMBEDDING;
+        if (name.equals("cls_token")) return ParameterKind.TOKEN;
+        if (name.startsWith("transformer.layers.") && name.endsWith(".1.fn.weight")) return ParameterKind.DICTIONARY;
+        if (shape.length >= 2) return ParameterKind.WEIGHT;
+        if (name.endsWith(".bias")) {
+            long[] weight = shapes.get(name.substring(0, name.length() - "bias".length()) + "weight");
+            return weight != null && weight.length == 1 ? ParameterKind.NORM_SHIFT : ParameterKind.BIAS;
+        }
+        return ParameterKind.NORM_SCALE;
+    }
+
+    @Override public String format() { return CrateWeights.FORMAT; }
+    @Override public String configJson() { return ConfigJson.toJson(config); }
+
+    @Override
+    public void save(Path path, Map<String, String> metadata) {
+        CrateWeights.save(this, path, metadata);
+    }
+
+    @Override
+    public List<LayerTrace> layerTraces(Tensor images) {
+        return trace(images);
+    }
+
     public Parameters parameters() { return params; }
     public boolean isTraining() { return training; }
     public Crate train(boolean on) { training = on; return this; }
