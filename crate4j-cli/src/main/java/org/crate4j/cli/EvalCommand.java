@@ -5,11 +5,13 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Preprocessing;
-import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
+import org.crate4j.model.LoadOptions;
+import org.crate4j.zoo.Zoo;
 import org.crate4j.train.Evaluation;
 import org.crate4j.train.GradientSync;
 import org.crate4j.train.TrainData;
@@ -47,16 +49,18 @@ final class EvalCommand implements Callable<Integer> {
             throw new org.crate4j.CrateException("unknown --tta '" + tta + "': use none or flip");
         }
         String setup = runtime.apply();
-        WeightsFile file = WeightsFile.read(weights);
-        Crate m = CrateWeights.load(file, new CrateWeights.Options(model, heads, false, 0, null), runtime.device());
+        MaeWeights.Source src = MaeWeights.read(weights); // for a .pth also its training arguments (ToST's name the preset)
+        WeightsFile file = src.file();
+        ImageClassifier m = Zoo.load(src, LoadOptions.builder().preset(model).heads(heads).build(),
+                runtime.device());
+        ImageClassifier.Sizes c = m.sizes();
         TrainData d = TrainData.open(data, split, System.err);
-        if (d.val().classes().size() != m.config().numClasses()) {
-            throw new org.crate4j.CrateException(weights + " has " + m.config().numClasses() + " classes but " + d.root() + " has "
+        if (d.val().classes().size() != c.numClasses()) {
+            throw new org.crate4j.CrateException(weights + " has " + c.numClasses() + " classes but " + d.root() + " has "
                     + d.val().classes().size() + ": evaluate on the data it was trained for, or fine-tune first");
         }
-        Preprocessing pre = Preprocessing.fromMetadata(file.metadata(), d.preprocessing(m.config().channels()));
-        try (DataLoader loader = new DataLoader(d.val(), pre.evalTransform(m.config().imageHeight(), m.config().imageWidth(),
-                m.config().channels()), batch, false, false, 0, 1, 2)) {
+        Preprocessing pre = Preprocessing.fromMetadata(file.metadata(), d.preprocessing(c.channels()));
+        try (DataLoader loader = new DataLoader(d.val(), pre.evalTransform(c.imageHeight(), c.imageWidth(), c.channels()), batch, false, false, 0, 1, 2)) {
             Evaluation.Result r = Evaluation.run(m, loader, runtime.precision(), GradientSync.none(), tta.equals("flip"));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("weights", weights.toString());

@@ -8,6 +8,7 @@ import org.crate4j.dist.DistEnv;
 import org.crate4j.engine.Device;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.Presets;
 import org.crate4j.train.GradientSync;
 import org.crate4j.train.TrainData;
@@ -18,11 +19,15 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import org.crate4j.zoo.Family;
+import org.crate4j.zoo.Zoo;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Trains CRATE from scratch. With no --data: the default small CRATE on Fashion-MNIST, fitted to a 10-minute budget.")
+        description = "Trains a classifier of any family from scratch (CRATE, CRATE-α, ViT, ToST: --model crate-alpha-fmnist, vit-fmnist, "
+                + "tost-fmnist, …). With no --data: the default small CRATE on Fashion-MNIST, fitted to a 10-minute budget.")
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "preset (default: crate-fmnist on Fashion-MNIST, else crate-tiny)")
+    @Option(names = "--model", description = "preset of any classifier family (default: crate-fmnist on Fashion-MNIST, else crate-tiny); "
+            + "--dim, --depth, --heads, --patch, --pool, --patch-window and --patch-code apply to CRATE presets only")
     String model;
     @Option(names = "--recipe", defaultValue = "default",
             description = "default (Fashion-MNIST job) or imagenet (reference README: crate-tiny, Lion 2e-4, wd 0.05, batch 512, 200 epochs, smoothing 0.1)")
@@ -103,23 +108,30 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions opt = train.apply(base, "train", env.worldSize());
         TrainData data = DataParallel.localLeaderFirst(sync, () -> TrainData.open(train.data, train.valSplit, System.err));
         String preset = model != null ? model : (data.fashionMnist() && !imagenet ? "crate-fmnist" : "crate-tiny");
-        CrateConfig c = Presets.get(preset);
         int channels = data.train().channels();
-        int size = imageSize != null ? imageSize : data.fashionMnist() && model == null ? 28 : c.imageHeight();
-        c = arch.apply(c, size);
-        c = c.withClasses(data.train().classes().size()).withChannels(channels).withImageSize(size, size).withDropout(dropout, 0);
+        Family family = Zoo.family(preset);
+        CrateConfig c = null;
+        if (family == Family.CRATE) {
+            c = Presets.get(preset);
+            int size = imageSize != null ? imageSize : data.fashionMnist() && model == null ? 28 : c.imageHeight();
+            c = arch.apply(c, size);
+            c = c.withClasses(data.train().classes().size()).withChannels(channels).withImageSize(size, size).withDropout(dropout, 0);
+        } else {
+            arch.requireNone(preset);
+        }
         if (imagenet && train.augment == null) {
             opt = opt.with(b -> { b.augment = "imagenet"; return b; });
         }
         if (sync.rank() == 0) {
             System.out.println("train " + preset + " on " + data.root() + " (" + data.train().size() + " train / " + data.val().size()
-                    + " " + train.valSplit + " images, " + c.numClasses() + " classes); " + setup
+                    + " " + train.valSplit + " images, " + data.train().classes().size() + " classes); " + setup
                     + (env.distributed() ? "; " + env.worldSize() + " processes" : "")
                     + String.format("; global batch %d (%d per process%s), lr %.3g", opt.globalBatch(env.worldSize()), opt.batch(),
                             opt.accumSteps() > 1 ? " x " + opt.accumSteps() + " accumulated micro-batches" : "", opt.lr()));
         }
         org.crate4j.engine.Torch.seed(opt.seed());
-        Crate m = Crate.create(c, device);
+        ImageClassifier m = c != null ? Crate.create(c, device) : Zoo.create(preset,
+                new Zoo.Fit(channels, data.train().classes().size(), imageSize != null ? imageSize : 0, dropout), device);
         Training.builder().model(m).data(data).options(opt).precision(runtime.precision()).sync(sync)
                 .listener(ConsoleReport.standard(System.out)).build().fit();
         return 0;

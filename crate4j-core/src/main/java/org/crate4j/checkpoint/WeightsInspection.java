@@ -87,8 +87,11 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
         Parts parts = switch (kind) {
             case CLASSIFIER -> classifier(file, preset, heads);
             case MAE -> mae(new MaeWeights.Source(file, args), preset, heads);
-            default -> new Parts(null, null, false, "neither a CRATE classifier (to_patch_embedding, transformer.layers.*) "
-                    + "nor a CRATE-MAE (patch_embed.proj, blocks.*)", Map.of());
+            // their configs are read by their families' loaders (org.crate4j.zoo.FileSummary), above this package
+            case CRATE_ALPHA, VIT, TOST -> new Parts(null, null, true, null, Map.of());
+            default -> new Parts(null, null, false, "none of the families' keys: not a CRATE classifier (to_patch_embedding, "
+                    + "transformer.layers.*), a CRATE-MAE (patch_embed.proj, blocks.*.layers.*), a CRATE-α (conv1, *.1.fn.D1), "
+                    + "a ViT (blocks.*.attn.qkv) or a ToST (blocks.*.attn.temp, cls_attn_blocks.*)", Map.of());
         };
         List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>(), misShaped = new ArrayList<>();
         compare(parts.expected(), shapes, missing, unexpected, misShaped);
@@ -149,10 +152,25 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
         if (MaeWeights.FORMAT.equals(metadata.get("format"))) {
             return "crate4j CRATE-MAE safetensors (config in the metadata)";
         }
+        CheckpointKind tagged = CheckpointKind.ofFormat(metadata.get("format"));
+        if (tagged != CheckpointKind.UNKNOWN) {
+            return "crate4j " + tagged.label().replaceFirst("^an? ", "") + " safetensors (config in the metadata)";
+        }
         if (env == null) {
             return "safetensors without crate4j metadata (read as a reference state dict)";
         }
         List<String> other = env.otherEntries();
+        switch (kind) {
+            case CRATE_ALPHA:
+                return "CRATE-α state dict (the published crate_alpha_*.pth layout)";
+            case VIT:
+                return "timm ViT state dict";
+            case TOST:
+                return other.contains("model_ema") || other.contains("optimizer") ? "ToST training-script checkpoint (model, optimizer, "
+                        + "model_ema, args, …; the 'model' entry is read)" : "ToST state dict";
+            default:
+                break;
+        }
         if (kind == CheckpointKind.MAE) {
             return other.contains("args") ? "CRATE-MAE pretraining checkpoint (with its training args)" : "CRATE-MAE state dict";
         }

@@ -117,6 +117,12 @@ public final class Crate implements ImageClassifier {
     @Override public String format() { return CrateWeights.FORMAT; }
     @Override public String configJson() { return ConfigJson.toJson(config); }
 
+    /** Compared as configs, so that files written before a field existed (read with its default) still match. */
+    @Override
+    public boolean sameConfig(String json) {
+        return json != null && ConfigJson.fromJson(json).equals(config);
+    }
+
     @Override
     public void save(Path path, Map<String, String> metadata) {
         CrateWeights.save(this, path, metadata);

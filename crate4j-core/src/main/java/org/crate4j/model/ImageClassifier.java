@@ -64,6 +64,11 @@ public interface ImageClassifier {
     /** The architecture as the JSON our metadata holds under {@code config}. */
     String configJson();
 
+    /** Whether {@code json} (our metadata's {@code config}) describes this model's architecture. */
+    default boolean sameConfig(String json) {
+        return configJson().equals(json);
+    }
+
     /** Writes our safetensors: {@link #stateDict()}, the format and config, and {@code metadata}. Atomic. */
     void save(Path path, Map<String, String> metadata);
 

@@ -9,7 +9,7 @@ import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
-import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
 
 /** Top-1/top-5 accuracy, mean loss and the confusion matrix of a model on a split. */
 public final class Evaluation {
@@ -17,8 +17,8 @@ public final class Evaluation {
 
     private Evaluation() {}
 
-    /** Evaluates where the model lives (its {@link Crate#device()}). */
-    public static Result run(Crate model, DataLoader loader, Precision precision, GradientSync sync) {
+    /** Evaluates where the model lives (its {@link ImageClassifier#device()}). */
+    public static Result run(ImageClassifier model, DataLoader loader, Precision precision, GradientSync sync) {
         return run(model, loader, precision, sync, false);
     }
 
@@ -27,8 +27,8 @@ public final class Evaluation {
      * outputs are averaged (test-time augmentation for data whose classes are mirror-symmetric);
      * loss and accuracy are those of the averaged probabilities. Twice the forward work.
      */
-    public static Result run(Crate model, DataLoader loader, Precision precision, GradientSync sync, boolean flip) {
-        int k = model.config().numClasses();
+    public static Result run(ImageClassifier model, DataLoader loader, Precision precision, GradientSync sync, boolean flip) {
+        int k = model.sizes().numClasses();
         long[][] confusion = new long[k][k];
         double[] totals = new double[4]; // correct1, correct5, loss sum, count
         boolean was = model.isTraining();
@@ -69,7 +69,7 @@ public final class Evaluation {
         return new Result(totals[0] / n, totals[1] / n, totals[2] / n, (long) totals[3], confusion);
     }
 
-    private static Tensor logits(Crate model, Tensor x, Precision precision) {
+    private static Tensor logits(ImageClassifier model, Tensor x, Precision precision) {
         try (Precision.Scope ac = precision.enter(model.device())) {
             return model.forward(x).to(torch.ScalarType.Float);
         }

@@ -12,15 +12,19 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
-import org.crate4j.checkpoint.ConfigJson;
-import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.StateDictCheck;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Dataset;
 import org.crate4j.data.Transform;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
+import org.crate4j.engine.Device;
 import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
 import org.crate4j.train.TrainingListener.Checkpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * accumulation over micro-batches, global gradient clipping, AdamW or Lion, evaluation every
  * epoch, atomic last/best checkpoints and exact resume. Data parallel through {@link GradientSync};
  * rank 0 alone writes files and tells the {@link TrainingListener}s. Runs on the model's device;
- * with fp16 the loss is scaled ({@link LossScaler}). Built by {@link Training}.
+ * with fp16 the loss is scaled ({@link LossScaler}). Any {@link ImageClassifier} family trains
+ * here: weight decay follows each parameter's kind, and checkpoints hold the whole state dict
+ * (ToST's BatchNorm statistics too). Built by {@link Training}.
  */
 public final class Trainer {
     public record Summary(double top1, double top5, double epochs, long steps, double seconds, double imagesPerSec, Path lastCheckpoint) {}
@@ -40,7 +46,7 @@ public final class Trainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
 
-    private final Crate model;
+    private final ImageClassifier model;
     private final TrainOptions opt;
     private final Precision precision;
     private final LossScaler scaler;
@@ -49,7 +55,7 @@ public final class Trainer {
     private final TrainingListener events;
     private long stopAfterStep = Long.MAX_VALUE;
 
-    Trainer(Crate model, TrainOptions opt, Precision precision, GradientSync sync, Map<String, String> metadata,
+    Trainer(ImageClassifier model, TrainOptions opt, Precision precision, GradientSync sync, Map<String, String> metadata,
             List<TrainingListener> listeners) {
         if (precision.scalesLoss() && opt.sam() > 0) {
             throw new CrateException("--sam with --precision fp16 is not supported (SAM's second gradient would need its own "
@@ -77,7 +83,8 @@ public final class Trainer {
     public Summary fit(Dataset train, Transform trainTf, Dataset val, Transform valTf) {
         long start = System.nanoTime();
         Map<String, Tensor> params = model.parameters().asMap();
-        Optimizer optimizer = opt.newOptimizer(params);
+        Map<String, org.crate4j.model.ParameterKind> kinds = model.kinds();
+        Optimizer optimizer = opt.newOptimizer(params).decaying(name -> kinds.get(name).decays());
         int k = opt.accumSteps();
         DataLoader loader = new DataLoader(train, trainTf, opt.batch(), true, true, opt.seed(), opt.workers(), 4)
                 .shard(sync.rank(), sync.worldSize());
@@ -385,7 +392,8 @@ public final class Trainer {
 
     /** How much more a step on every patch costs than one with patch dropout, before both are measured: the token ratio. */
     private double dropRatio() {
-        long n = model.config().numPatches();
+        ImageClassifier.Sizes s = model.sizes();
+        long n = (long) (s.imageHeight() / s.patchSize()) * (s.imageWidth() / s.patchSize());
         long keep = Crate.keptPatches(n, opt.patchDropout());
         return (n + 1) / (double) (keep + 1);
     }
@@ -433,21 +441,18 @@ public final class Trainer {
 
     private TrainCheckpoint.State resume(Optimizer optimizer, int perEpoch, int trainSize) {
         Path file = lastPath();
-        TrainCheckpoint.requireResumable(file, org.crate4j.checkpoint.CheckpointKind.CLASSIFIER);
+        TrainCheckpoint.requireResumable(file, CheckpointKind.ofFormat(model.format()));
         TrainCheckpoint.State s = TrainCheckpoint.readState(file);
-        var weights = org.crate4j.checkpoint.WeightsFile.read(file);
-        var saved = ConfigJson.fromJson(weights.metadata().get("config"));
-        if (!saved.equals(model.config())) {
-            throw new CrateException("--resume: " + file + " holds a different architecture (" + ConfigJson.toJson(saved)
-                    + ") than requested (" + ConfigJson.toJson(model.config()) + "): use the same --model or a new --out");
+        WeightsFile weights = WeightsFile.read(file);
+        String saved = weights.metadata().get("config");
+        if (!model.sameConfig(saved)) {
+            throw new CrateException("--resume: " + file + " holds a different architecture (" + saved
+                    + ") than requested (" + model.configJson() + "): use the same --model or a new --out");
         }
         if (!s.optimizer().equalsIgnoreCase(opt.optimizer())) {
             throw new CrateException("--resume: checkpoint was trained with " + s.optimizer() + ", not " + opt.optimizer());
         }
-        Crate loaded = CrateWeights.load(weights, CrateWeights.Options.defaults());
-        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
-            loaded.parameters().asMap().forEach((k, v) -> model.parameters().get(k).copy_(v));
-        }
+        restoreState(file, weights);
         TrainCheckpoint.restoreOptimizer(file, optimizer, s);
         scaler.restore(weights.metadata());
         if (s.globalBatch() != globalBatch() && (s.globalBatch() > 0 || s.worldSize() != sync.worldSize())) {
@@ -475,13 +480,26 @@ public final class Trainer {
         return s;
     }
 
+    /** Copies every tensor of the checkpoint's state dict into the model's, in place, after checking keys and shapes. */
+    private void restoreState(Path file, WeightsFile weights) {
+        Map<String, long[]> expected = new LinkedHashMap<>();
+        model.stateDict().forEach((k, t) -> expected.put(k, Torch.shape(t)));
+        StateDictCheck.requireExact(file.toString(), expected, weights.shapes(), "the run's model");
+        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard(); PointerScope scope = new PointerScope()) {
+            model.stateDict().forEach((k, t) -> {
+                RawTensor raw = weights.tensors().get(k);
+                t.copy_(Torch.floats(Device.CPU, raw.toFloats(), raw.shape()));
+            });
+        }
+    }
+
     private void save(Path file, Optimizer optimizer, TrainCheckpoint.State state) {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
-        meta.put("format", CrateWeights.FORMAT);
-        meta.put("config", ConfigJson.toJson(model.config()));
+        meta.put("format", model.format());
+        meta.put("config", model.configJson());
         if (scaler.enabled()) {
             meta.put(LossScaler.METADATA_KEY, scaler.toMetadata());
         }
-        TrainCheckpoint.write(file, model.parameters().asMap(), optimizer, state, meta);
+        TrainCheckpoint.write(file, model.stateDict(), optimizer, state, meta);
     }
 }
