@@ -30,12 +30,12 @@ public final class GemmPeak {
 
     /** The cached peak for this setting, or a new measurement (always, when {@code remeasure}). */
     public static Peak of(Device device, Precision precision, boolean remeasure) {
-        String key = cpu() + "|" + device + "|" + precision + "|" + Torch.threads();
+        String key = Machine.cpuModel() + "|" + device + "|" + precision + "|" + Torch.threads();
         Path cache = Path.of(System.getProperty("user.home"), ".crate4j", "gemm-peak.json");
         JsonObject all = read(cache);
         if (!remeasure && all.has(key)) {
             Peak p = new Gson().fromJson(all.get(key), Peak.class);
-            return new Peak(p.gflops(), p.n(), p.precision(), p.device(), p.threads(), p.cpu(), true);
+            return new Peak(p.gflops(), p.n(), p.precision(), p.device(), p.threads(), p.Machine.cpuModel(), true);
         }
         Peak p = measure(device, precision);
         all.add(key, new Gson().toJsonTree(p));
@@ -65,7 +65,7 @@ public final class GemmPeak {
                 break;
             }
         }
-        return new Peak(Math.round(best * 10) / 10.0, used, precision.toString(), device.toString(), Torch.threads(), cpu(), false);
+        return new Peak(Math.round(best * 10) / 10.0, used, precision.toString(), device.toString(), Torch.threads(), Machine.cpuModel(), false);
     }
 
     private static double medianSeconds(Device device, ScalarType dtype, int n) {
@@ -95,16 +95,4 @@ public final class GemmPeak {
         }
     }
 
-    static String cpu() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (Exception ignored) {
-            // not Linux
-        }
-        return System.getProperty("os.arch");
-    }
 }

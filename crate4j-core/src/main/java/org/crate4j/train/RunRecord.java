@@ -91,7 +91,7 @@ public final class RunRecord implements TrainingListener {
     /** CPU model, cores, memory, OS and Java of this machine. */
     static JsonObject machine() {
         JsonObject m = new JsonObject();
-        m.addProperty("cpu", cpuModel());
+        m.addProperty("cpu", org.crate4j.engine.Machine.cpuModel());
         m.addProperty("cores", Runtime.getRuntime().availableProcessors());
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             m.addProperty("memory_bytes", os.getTotalMemorySize());
@@ -102,18 +102,6 @@ public final class RunRecord implements TrainingListener {
         return m;
     }
 
-    private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (Exception ignored) {
-            // not Linux: fall back to the architecture
-        }
-        return System.getProperty("os.arch");
-    }
 
     private static String hostName() {
         try {
