@@ -35,7 +35,7 @@ public final class GemmPeak {
         JsonObject all = read(cache);
         if (!remeasure && all.has(key)) {
             Peak p = new Gson().fromJson(all.get(key), Peak.class);
-            return new Peak(p.gflops(), p.n(), p.precision(), p.device(), p.threads(), p.Machine.cpuModel(), true);
+            return new Peak(p.gflops(), p.n(), p.precision(), p.device(), p.threads(), p.cpu(), true);
         }
         Peak p = measure(device, precision);
         all.add(key, new Gson().toJsonTree(p));
