@@ -31,7 +31,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--forward-only", description = "skip the train step")
     boolean forwardOnly;
 
-    @Option(names = "--attention", defaultValue = "auto", description = "attention kernel: auto, matmul or sdpa")
+    @Option(names = "--attention", defaultValue = "auto", description = "MSSA's kernel: auto, matmul or sdpa; or tssa (the compression "
+            + "step TSSA in place of MSSA)")
     String attention;
 
     @Option(names = "--peak", description = "measure this machine's GEMM peak again instead of using the cached value")
@@ -47,12 +48,14 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         runtime.apply();
         CrateConfig preset = Presets.get(model);
-        CrateConfig c = arch.apply(preset, preset.imageHeight());
+        boolean tssa = attention.equalsIgnoreCase("tssa");
+        CrateConfig c = tssa ? arch.apply(preset, preset.imageHeight()).withAttention(org.crate4j.model.Attention.TSSA)
+                : arch.apply(preset, preset.imageHeight());
         DistEnv env = DistEnv.fromEnvironment();
         Device device = DataParallel.deviceFor(env, runtime.device());
         return DataParallel.run(env, device, System.err, sync -> {
             Benchmark.Result r = Benchmark.run(model, c, batch, steps, warmup, runtime.precision(), device, forwardOnly,
-                    org.crate4j.model.Crate.AttentionKernel.valueOf(attention.toUpperCase()), sync);
+                    org.crate4j.model.Crate.AttentionKernel.valueOf(tssa ? "AUTO" : attention.toUpperCase()), sync);
             if (sync.rank() == 0) {
                 // model-FLOPs utilisation against this machine's measured GEMM peak (per process, times processes)
                 GemmPeak.Peak peak = GemmPeak.of(device, runtime.precision(), remeasurePeak);

@@ -10,6 +10,7 @@ import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.WeightsInspection;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
+import org.crate4j.model.Attention;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Presets;
 import org.crate4j.zoo.Family;
@@ -144,6 +145,9 @@ final class InfoCommand implements Callable<Integer> {
                 headsKnown ? "heads " + c.heads() + " x " + c.headDim()
                         : "heads unknown (the shapes fix only heads x width = " + c.innerDim() + ": pass --heads H or --model)",
                 c.pool().name().toLowerCase(), c.eta(), c.lambda(), c.numClasses());
+        if (c.attention() != Attention.MSSA) {
+            System.out.println("  compression step: " + c.attention() + " (linear in the tokens; temp, qkv and to_out under transformer.layers.*.0.fn)");
+        }
         System.out.println(c.twoStageHead()
                 ? "  head: mlp_head LayerNorm + Linear(" + c.dim() + " -> " + c.headHidden() + "), then head Linear(" + c.headHidden()
                         + " -> " + c.numClasses() + ")"
@@ -154,7 +158,8 @@ final class InfoCommand implements Callable<Integer> {
             for (long d : s) {
                 n *= d;
             }
-            parts.merge(part(k), n, Long::sum);
+            String part = part(k);
+            parts.merge(c.attention() == Attention.TSSA ? part.replace("MSSA", "TSSA") : part, n, Long::sum);
         });
         parts.forEach((k, n) -> System.out.printf("  %-28s %,15d%n", k, n));
         System.out.printf("  %-28s %,15d%n", "parameters (total)", c.parameterCount());

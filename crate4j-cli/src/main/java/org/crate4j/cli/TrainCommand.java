@@ -9,6 +9,7 @@ import org.crate4j.dist.DataParallel;
 import org.crate4j.dist.DistEnv;
 import org.crate4j.engine.Device;
 import org.crate4j.io.RunFolders;
+import org.crate4j.model.Attention;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.ImageClassifier;
@@ -38,6 +39,10 @@ final class TrainCommand implements Callable<Integer> {
     String recipe;
     @Option(names = "--image-size", description = "input size (default: the preset's, or the data's for Fashion-MNIST)")
     Integer imageSize;
+    @Option(names = "--attention", paramLabel = "STEP", description = "CRATE presets: the compression step of every layer, mssa (the "
+            + "reference's subspace self-attention, O(n^2) in the tokens) or tssa (ToST's token statistics self-attention, O(n), "
+            + "under the same keys); default: mssa")
+    String attention;
     @Option(names = "--dropout", defaultValue = "0", description = "dropout in attention (default: ${DEFAULT-VALUE})")
     double dropout;
     @Option(names = "--nproc", defaultValue = "auto",
@@ -135,8 +140,12 @@ final class TrainCommand implements Callable<Integer> {
             int size = imageSize != null ? imageSize : data.fashionMnist() && model == null ? 28 : c.imageHeight();
             c = arch.apply(c, size);
             c = c.withClasses(data.train().classes().size()).withChannels(channels).withImageSize(size, size).withDropout(dropout, 0);
+            c = attention != null ? c.withAttention(Attention.parse(attention)) : c;
         } else {
             arch.requireNone(preset);
+            if (attention != null) {
+                throw new org.crate4j.CrateException("--attention chooses CRATE's compression step, not " + preset + "'s: drop it");
+            }
         }
         if (imagenet && train.augment == null) {
             opt = opt.with(b -> { b.augment = "imagenet"; return b; });
@@ -183,6 +192,9 @@ final class TrainCommand implements Callable<Integer> {
             add(a, "--val-split", train.valSplit, "--image-size", c.imageHeight(), "--dim", c.dim(), "--depth", c.depth(),
                     "--heads", c.heads(), "--patch", c.patchSize(), "--patch-window", c.patchWindow(), "--patch-code", c.patchCode(),
                     "--pool", c.pool().name().toLowerCase(java.util.Locale.ROOT), "--dropout", c.dropout());
+            if (c.attention() != org.crate4j.model.Attention.MSSA) {
+                add(a, "--attention", c.attention().name().toLowerCase(java.util.Locale.ROOT));
+            }
         } else { // the architecture flags shape CRATE only; the other families' presets fix theirs
             add(a, "--val-split", train.valSplit, "--image-size", m.sizes().imageHeight(), "--dropout", dropout);
         }

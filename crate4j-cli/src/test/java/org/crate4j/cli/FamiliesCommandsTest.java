@@ -110,6 +110,30 @@ class FamiliesCommandsTest {
     }
 
     @Test
+    void crateTrainsWithTssaAsItsCompressionStep() throws Exception {
+        Path data = CliTest.tinyImageFolder(tmp.resolve("data"));
+        Path out = tmp.resolve("tssa");
+        CliTest.Run t = CliTest.run("train", "--data", data.toString(), "--model", "crate-fmnist", "--attention", "tssa", "--image-size", "20",
+                "--patch", "4", "--epochs", "1", "--batch", "4", "--workers", "1", "--out", out.toString());
+        assertEquals(0, t.code(), t.err());
+        String info = CliTest.run("info", "--weights", out.resolve("last.safetensors").toString()).out();
+        assertTrue(info.contains("compression step: TSSA") && info.contains("TSSA (all layers)") && info.contains("keys: exactly the"), info);
+        CliTest.Run resumed = CliTest.run("train", "--data", data.toString(), "--model", "crate-fmnist", "--attention", "tssa",
+                "--image-size", "20", "--patch", "4", "--epochs", "2", "--batch", "4", "--workers", "1", "--out", out.toString(), "--resume");
+        assertEquals(0, resumed.code(), resumed.err());
+        CliTest.Run mssa = CliTest.run("train", "--data", data.toString(), "--model", "crate-fmnist", "--image-size", "20",
+                "--patch", "4", "--epochs", "3", "--batch", "4", "--workers", "1", "--out", out.toString(), "--resume");
+        assertEquals(2, mssa.code());
+        assertTrue(mssa.err().contains("different architecture"), mssa.err());
+        CliTest.Run a = CliTest.run("attention", "--weights", out.resolve("last.safetensors").toString(), "--json", "--size", "20", image());
+        assertEquals(0, a.code(), a.err());
+        CliTest.Run wrong = CliTest.run("train", "--data", data.toString(), "--model", "vit-fmnist", "--attention", "tssa", "--epochs", "1",
+                "--out", tmp.resolve("no").toString());
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("--attention chooses CRATE's compression step"), wrong.err());
+    }
+
+    @Test
     void convertWritesTheFamilysOwnSafetensors() {
         Path st = tmp.resolve("alpha.safetensors");
         CliTest.Run c = CliTest.run("convert", fixture("alpha_plain.pth"), st.toString(), "--heads", "3");

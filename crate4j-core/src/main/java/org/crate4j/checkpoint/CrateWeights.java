@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
+import org.crate4j.model.Attention;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Pooling;
@@ -18,6 +19,8 @@ public final class CrateWeights {
     public static final String FORMAT = "crate4j-classifier";
     /** The classifier's head: mlp_head (LN + Linear) and, in the segmentation demo's layout, a second Linear head. */
     private static final List<String> HEAD_PREFIXES = List.of("mlp_head.", "head.");
+    /** Layer 0's TSSA temperature (h, 1): its presence makes the compression step TSSA. */
+    private static final String TSSA_TEMPERATURE = "transformer.layers.0.0.fn.temp";
 
     private CrateWeights() {}
 
@@ -113,7 +116,7 @@ public final class CrateWeights {
      */
     public static CrateConfig infer(String source, Map<String, long[]> shapes, Options opt) {
         CrateConfig shaped = shaped(source, shapes, opt);
-        int heads = headsFor(source, shapes, opt, shaped);
+        int heads = shaped.attention() == Attention.TSSA ? tssaHeads(source, shapes, opt) : headsFor(source, shapes, opt, shaped);
         if (heads <= 0) {
             throw new CrateException(source + ": heads cannot be read off the shapes (width " + shaped.dim() + ", depth "
                     + shaped.depth() + "): pass --heads H or a matching --model preset");
@@ -166,7 +169,17 @@ public final class CrateWeights {
         return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, head[0], dim, depth, 1,
                 inner, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window,
                 shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0,
-                head[1]);
+                head[1], shapes.containsKey(TSSA_TEMPERATURE) ? Attention.TSSA : Attention.MSSA);
+    }
+
+    /** TSSA's {@code temp} has one row per head: the shapes tell the heads, and a contradicting --heads is refused. */
+    private static int tssaHeads(String source, Map<String, long[]> shapes, Options opt) {
+        int heads = (int) shapes.get(TSSA_TEMPERATURE)[0];
+        if (opt.heads() > 0 && opt.heads() != heads) {
+            throw new CrateException(source + ": --heads " + opt.heads() + " contradicts TSSA's temperature, which has " + heads
+                    + " rows (one per head): drop --heads");
+        }
+        return heads;
     }
 
     /**

@@ -115,7 +115,8 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
         } catch (CrateException e) {
             return new Parts(null, null, false, e.getMessage(), Map.of());
         }
-        int h = CrateWeights.headsFor(source, file.shapes(), opt, shaped); // a contradicting --heads fails here, as in the loaders
+        int h = shaped.attention() == org.crate4j.model.Attention.TSSA ? CrateWeights.infer(source, file.shapes(), opt).heads() // temp's rows
+                : CrateWeights.headsFor(source, file.shapes(), opt, shaped); // a contradicting --heads fails here, as in the loaders
         CrateConfig c = h > 0 ? shaped.withHeads(h, shaped.innerDim() / h) : standIn(shaped, file.shapes());
         return new Parts(c, null, h > 0, null, c.parameterShapes());
     }

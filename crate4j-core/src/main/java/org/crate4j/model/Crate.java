@@ -105,6 +105,7 @@ public final class Crate implements ImageClassifier {
     private static ParameterKind kindOf(String name, long[] shape, Map<String, long[]> shapes) {
         if (name.equals("pos_embedding")) return ParameterKind.EMBEDDING;
         if (name.equals("cls_token")) return ParameterKind.TOKEN;
+        if (name.endsWith(".fn.temp")) return ParameterKind.TEMPERATURE;
         if (name.startsWith("transformer.layers.") && name.endsWith(".1.fn.weight")) return ParameterKind.DICTIONARY;
         if (shape.length >= 2) return ParameterKind.WEIGHT;
         if (name.endsWith(".bias")) {
@@ -241,9 +242,12 @@ public final class Crate implements ImageClassifier {
         return x.gather(1, idx.unsqueeze(-1).expand(b, keep, d));
     }
 
-    /** One layer: Zh = Z + MSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). */
+    /** One layer: Zh = Z + MSSA(LN₁(Z)) (or TSSA, by the config); Z = ISTA(LN₂(Zh)). */
     Tensor layer(int i, Tensor z, List<LayerTrace> trace) {
         String pre = "transformer.layers." + i + ".";
+        if (config.attention() == Attention.TSSA) {
+            return tssaLayer(pre, z, trace);
+        }
         Tensor u = Layers.subspaceProjections(
                 Layers.layerNorm(z, p(pre + "0.norm.weight"), p(pre + "0.norm.bias"), Layers.LN_EPS),
                 p(pre + "0.fn.qkv.weight"), config.heads());
@@ -265,6 +269,24 @@ public final class Crate implements ImageClassifier {
                 p(pre + "1.fn.weight"), config.eta(), config.lambda());
         if (trace != null) {
             trace.add(new LayerTrace(retained(z), retained(u), retained(attention), retained(zh), retained(out)));
+        }
+        return out;
+    }
+
+    /**
+     * Zh = Z + TSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). The trace's subspaces are TSSA's projections w, and
+     * its attention is the class token's row of TSSA's token weights, (B, h, 1, n): per head
+     * Π_h,n / Σ_n Π_h,n, the weights of the head's second moment (see {@link Tssa}).
+     */
+    private Tensor tssaLayer(String pre, Tensor z, List<LayerTrace> trace) {
+        Tssa tssa = new Tssa(params, pre + "0.fn.", config.heads(), config.dropout(), config.dropout());
+        Tssa.Output t = tssa.apply(Layers.layerNorm(z, p(pre + "0.norm.weight"), p(pre + "0.norm.bias"), Layers.LN_EPS), training);
+        Tensor zh = z.add(t.out());
+        Tensor out = Layers.istaStep(Layers.layerNorm(zh, p(pre + "1.norm.weight"), p(pre + "1.norm.bias"), Layers.LN_EPS),
+                p(pre + "1.fn.weight"), config.eta(), config.lambda());
+        if (trace != null) {
+            trace.add(new LayerTrace(retained(z), retained(t.projections()), retained(Tssa.tokenWeights(t.pi())), retained(zh),
+                    retained(out)));
         }
         return out;
     }

@@ -26,12 +26,19 @@ import org.crate4j.CrateException;
  *                    threshold per atom: a sparse, overcomplete code of the window), and the token is
  *                    embedded from that code instead of the pixels. 0 (the reference, and configs
  *                    written before it existed) embeds the pixels directly.
+ * @param attention   the compression step: MSSA (the reference; also what configs written before
+ *                    the field existed read as) or TSSA, ToST's linear-time operator, under the same
+ *                    keys {@code transformer.layers.i.0.fn.*} ({@code temp}, {@code qkv},
+ *                    {@code to_out.0}): a layer is then Z + TSSA(LN₁ Z) followed by ISTA.
  */
 public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, int headDim, Pooling pool, double eta, double lambda,
-        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden) {
+        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden, Attention attention) {
 
     public CrateConfig {
+        if (attention == null) {
+            attention = Attention.MSSA;
+        }
         require(imageHeight > 0 && imageWidth > 0, "image size must be positive, got " + imageHeight + "x" + imageWidth);
         require(patchSize > 0, "patch size must be positive, got " + patchSize);
         require(imageHeight % patchSize == 0 && imageWidth % patchSize == 0,
@@ -47,6 +54,14 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         require(patchWindow >= patchSize && (patchWindow - patchSize) % 2 == 0, "patch window " + patchWindow
                 + " must be the patch size " + patchSize + " plus an even margin (" + patchSize + ", " + (patchSize + 2) + ", "
                 + (patchSize + 4) + ", …)");
+    }
+
+    /** MSSA, as the reference (and every config written before the field existed). */
+    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
+            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode,
+            int headHidden) {
+        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
+                embDropout, patchWindow, patchCode, headHidden, Attention.MSSA);
     }
 
     /** A one-stage head (every layout but the segmentation demo's). */
@@ -75,42 +90,45 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     public int patchPadding() { return (patchWindow - patchSize) / 2; }
     public int innerDim() { return heads * headDim; }
     /** The reference skips MSSA's output projection when one head spans the whole width. */
-    public boolean projectsOut() { return !(heads == 1 && headDim == dim); }
+    public boolean projectsOut() { return attention == Attention.TSSA || !(heads == 1 && headDim == dim); }
     /** A second Linear {@code head} follows {@code mlp_head} (the segmentation demo's layout). */
     public boolean twoStageHead() { return headHidden > 0; }
     /** The width of {@code mlp_head}'s Linear output: the classes, or the first stage of a two-stage head. */
     public int mlpHeadOut() { return twoStageHead() ? headHidden : numClasses; }
 
     public CrateConfig withImageSize(int height, int width) {
-        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention);
     }
     public CrateConfig withClasses(int classes) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention);
     }
     public CrateConfig withChannels(int c) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention);
     }
     public CrateConfig withPool(Pooling p) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention);
     }
     public CrateConfig withSparsity(double newEta, double newLambda) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention);
     }
     public CrateConfig withDropout(double drop, double embDrop) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode, headHidden, attention);
     }
     public CrateConfig withPatchWindow(int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode, headHidden, attention);
     }
     public CrateConfig withPatchCode(int atoms) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms, headHidden, attention);
     }
     /** The head in two stages through a {@code width}-wide mlp_head output (0: one stage). */
     public CrateConfig withHeadHidden(int width) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, width);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, width, attention);
+    }
+    public CrateConfig withAttention(Attention a) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, a);
     }
     public CrateConfig withHeads(int h, int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention);
     }
 
     /**
@@ -135,8 +153,14 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
             String p = "transformer.layers." + i + ".";
             s.put(p + "0.norm.weight", new long[] {dim});
             s.put(p + "0.norm.bias", new long[] {dim});
-            s.put(p + "0.fn.qkv.weight", new long[] {innerDim(), dim});
-            if (projectsOut()) {
+            if (attention == Attention.TSSA) {
+                for (ParameterSpec t : Tssa.specs(p + "0.fn.", dim, innerDim(), heads, false)) {
+                    s.put(t.name(), t.shape());
+                }
+            } else {
+                s.put(p + "0.fn.qkv.weight", new long[] {innerDim(), dim});
+            }
+            if (attention == Attention.MSSA && projectsOut()) {
                 s.put(p + "0.fn.to_out.0.weight", new long[] {dim, innerDim()});
                 s.put(p + "0.fn.to_out.0.bias", new long[] {dim});
             }
@@ -172,7 +196,9 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         long f = patchCode > 0                                          // patch embedding (through the code)
                 ? 2L * numPatches() * patchCode * (patchDim() + dim) : 2L * numPatches() * patchDim() * dim;
         long layer = 2L * n * dim * innerDim()                          // U = x·Wᵀ
-                + 2L * 2 * heads * n * n * headDim                      // U·Uᵀ and A·U
+                + (attention == Attention.TSSA
+                        ? 2L * 2 * n * innerDim()                       // TSSA: Π-weighted moments and the gains, linear in n
+                        : 2L * 2 * heads * n * n * headDim)             // U·Uᵀ and A·U
                 + (projectsOut() ? 2L * n * innerDim() * dim : 0)       // output projection
                 + 2L * n * dim * dim;                                   // ISTA
         long head = 2L * dim * mlpHeadOut() + (twoStageHead() ? 2L * headHidden * numClasses : 0);

@@ -24,6 +24,8 @@ final class Init {
                     t = name.endsWith("weight") ? Torch.ones(Device.CPU, shape) : Torch.zeros(Device.CPU, shape);
                 } else if (name.equals("pos_embedding") || name.equals("cls_token")) {
                     t = Torch.randn(Device.CPU, shape);
+                } else if (name.endsWith(".fn.temp")) {
+                    t = Torch.ones(Device.CPU, shape);                   // TSSA's temperature starts at 1, as in ToST
                 } else if (isIstaDictionary(name)) {
                     t = uniform(shape, Math.sqrt(6.0 / shape[1]));      // kaiming_uniform_, a = 0
                 } else if (name.endsWith(".weight")) {

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -22,6 +21,7 @@ import org.crate4j.model.Layers;
 import org.crate4j.model.ParameterKind;
 import org.crate4j.model.ParameterSpec;
 import org.crate4j.model.Parameters;
+import org.crate4j.model.Tssa;
 
 /**
  * A ToST vision model (Wu et al., ICLR 2025): a convolutional patch stem, a Fourier position
@@ -152,18 +152,16 @@ public final class Tost implements ImageClassifier {
     public List<LayerTrace> layerTraces(Tensor images) {
         List<LayerTrace> out = new ArrayList<>();
         for (TostTrace.Block b : trace(images).blocks()) {
-            out.add(new LayerTrace(b.input(), b.projections(), tokenWeights(b.pi()), b.compressed(), b.output()));
+            out.add(new LayerTrace(b.input(), b.projections(), classTokenSlot(Tssa.tokenWeights(b.pi())), b.compressed(), b.output()));
         }
         return out;
     }
 
-    /** Π (B, h, N) → (B, h, 1, 1 + N): [0, Π_h / Σ_n Π_h] per head. */
-    static Tensor tokenWeights(Tensor pi) {
-        Tensor weights = pi.div(pi.sum(new long[] {-1}, true, new ScalarTypeOptional()));
-        Tensor none = torch.zeros_like(weights.narrow(2, 0, 1));
-        Tensor row = torch.cat(new TensorVector(none, weights), 2).unsqueeze(2);
-        row.retainReference();
-        return row;
+    /** (B, h, 1, N) → (B, h, 1, 1 + N): a 0 in front for the class token ToST's blocks do not carry. */
+    private static Tensor classTokenSlot(Tensor row) {
+        Tensor padded = torch.cat(new TensorVector(torch.zeros_like(row.narrow(3, 0, 1)), row), 3);
+        padded.retainReference();
+        return padded;
     }
 
     public boolean isTraining() { return training; }
