@@ -80,6 +80,8 @@ final class MaePretrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in --out exactly from its last checkpoint (its schedule is kept; a --time-budget only stops this part)")
     boolean resume;
     @Mixin
+    DataCheckOptions dataCheck;
+    @Mixin
     RuntimeOptions runtime;
 
     @Override
@@ -143,6 +145,7 @@ final class MaePretrainCommand implements Callable<Integer> {
             o.workers = workers;
             o.outDir = out;
             o.resume = resume;
+            o.strictData = dataCheck.strict;
             return o;
         });
     }
