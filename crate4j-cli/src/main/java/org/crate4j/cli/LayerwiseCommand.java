@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.crate4j.CrateException;
 import org.crate4j.analysis.Layerwise;
 import org.crate4j.analysis.LayerwiseResult;
 import org.crate4j.analysis.ModelInput;
@@ -58,7 +59,8 @@ final class LayerwiseCommand implements Callable<Integer> {
                 weights.normalization(encoder.channels()));
         LayerwiseResult r;
         BadFiles unreadable;
-        try (DataLoader loader = new DataLoader(ds, transform, Math.max(1, batch), true, false, 0, 1, 2)
+        // decoded on this thread, as the batches are needed: the unreadable files counted are those the measurement met
+        try (DataLoader loader = new DataLoader(ds, transform, Math.max(1, batch), true, false, 0, 0, 1)
                         .onBadFile(DataIntegrity.forEvaluation(dataCheck.strict));
                 ProgressBar bar = new ProgressBarBuilder().setTaskName("layerwise").setInitialMax(n).setStyle(ProgressBarStyle.ASCII)
                         .setUnit(" img", 1).build()) {
@@ -66,7 +68,7 @@ final class LayerwiseCommand implements Callable<Integer> {
             unreadable = loader.badFiles();
         }
         if (r.images() == 0) {
-            throw new org.crate4j.CrateException("no image of " + data + " (" + split + ") can be read: " + unreadable.problems());
+            throw new CrateException("no image of " + data + " (" + split + ") can be read: " + unreadable.problems());
         }
         JsonObject json = Json.GSON.toJsonTree(r).getAsJsonObject();
         json.addProperty("weights", weights.weights.toString());
