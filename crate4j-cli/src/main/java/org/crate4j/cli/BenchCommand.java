@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import org.crate4j.dist.DataParallel;
 import org.crate4j.dist.DistEnv;
 import org.crate4j.engine.Device;
+import org.crate4j.engine.GemmPeak;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Presets;
 import org.crate4j.train.Benchmark;
@@ -33,6 +34,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--attention", defaultValue = "auto", description = "attention kernel: auto, matmul or sdpa")
     String attention;
 
+    @Option(names = "--peak", description = "measure this machine's GEMM peak again instead of using the cached value")
+    boolean remeasurePeak;
+
     @Mixin
     ArchitectureOptions arch;
 
@@ -50,7 +54,11 @@ final class BenchCommand implements Callable<Integer> {
             Benchmark.Result r = Benchmark.run(model, c, batch, steps, warmup, runtime.precision(), device, forwardOnly,
                     org.crate4j.model.Crate.AttentionKernel.valueOf(attention.toUpperCase()), sync);
             if (sync.rank() == 0) {
-                System.out.println(new Gson().toJson(r));
+                // model-FLOPs utilisation against this machine's measured GEMM peak (per process, times processes)
+                GemmPeak.Peak peak = GemmPeak.of(device, runtime.precision(), remeasurePeak);
+                double jobPeak = peak.gflops() * sync.worldSize();
+                System.out.println(Utilisation.line(r, peak, jobPeak));
+                System.out.println(new Gson().toJson(Utilisation.json(r, peak, jobPeak)));
             }
             return 0;
         });

@@ -2,7 +2,6 @@ package org.crate4j.cli;
 
 import java.io.PrintStream;
 import org.crate4j.data.BadFiles;
-import org.crate4j.train.MetricsFiles;
 import org.crate4j.train.ProgressListener;
 import org.crate4j.train.TrainingListener;
 
@@ -18,9 +17,9 @@ final class ConsoleReport implements TrainingListener {
         this.out = out;
     }
 
-    /** What every training command registers: the progress bar, the metrics files and these lines. */
+    /** What every training command shows: the progress bar and these lines (the files are {@link RunRecordOptions}'). */
     static TrainingListener[] standard(PrintStream out) {
-        return new TrainingListener[] {new ProgressListener(), new MetricsFiles(), new ConsoleReport(out)};
+        return new TrainingListener[] {new ProgressListener(), new ConsoleReport(out)};
     }
 
     @Override

@@ -6,6 +6,7 @@ import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.model.Crate;
 import org.crate4j.train.TrainData;
 import org.crate4j.train.TrainOptions;
+import org.crate4j.train.RunSession;
 import org.crate4j.train.Training;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,6 +27,10 @@ final class FinetuneCommand implements Callable<Integer> {
     TrainOptionsMixin train;
     @Mixin
     RuntimeOptions runtime;
+    @Mixin
+    RunRecordOptions record;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
@@ -39,8 +44,17 @@ final class FinetuneCommand implements Callable<Integer> {
                 + data.train().size() + " train / " + data.val().size() + " " + train.valSplit + " images, " + classes
                 + " classes, new head); " + setup + (opt.accumSteps() > 1 ? "; batch " + opt.globalBatch(1) + " as " + opt.accumSteps()
                 + " accumulated micro-batches of " + opt.batch() : ""));
-        Training.builder().model(m).data(data).options(opt).precision(runtime.precision())
-                .listener(ConsoleReport.standard(System.out)).build().fit();
+        try (RunSession session = RunSession.open(train.out, train.resume, record.overwrite, "finetune", "finetune", true,
+                "fine-tuning run")) {
+            TrainOptions run = opt.with(b -> { b.outDir = session.dir(); return b; });
+            java.util.Map<String, Object> settings = RunRecordOptions.common(spec.commandLine().getParseResult().originalArgs(), runtime, 1);
+            settings.put("weights", weights.toString());
+            settings.put("options", run);
+            settings.put("model", m.config());
+            settings.put("data", String.valueOf(data.root()));
+            Training.builder().model(m).data(data).options(run).precision(runtime.precision())
+                    .listener(record.listeners(settings)).build().fit();
+        }
         return 0;
     }
 }

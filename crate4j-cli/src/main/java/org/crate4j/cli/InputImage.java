@@ -20,7 +20,11 @@ import org.crate4j.engine.Torch;
 record InputImage(Path path, String name, Image original, Image display, Tensor input) {
 
     static InputImage load(Path path, int size, int channels, ModelInput.Normalization norm) {
-        Image original = ImageFiles.readRgb(path);
+        return of(path, ImageFiles.readRgb(path), size, channels, norm);
+    }
+
+    /** An image already decoded (an upload to {@code crate serve}), prepared as {@link #load} prepares a file. */
+    static InputImage of(Path path, Image original, int size, int channels, ModelInput.Normalization norm) {
         FloatImage rgb = FloatImage.fromImage(original);
         Image display = Transforms.resize(size, size).apply(rgb, null).toImage();
         FloatImage in = ModelInput.stretch(channels, size, size, norm).apply(rgb, null);

@@ -52,6 +52,15 @@ final class LaunchCommand implements Callable<Integer> {
             args.add(String.valueOf(perWorker));
         }
         int port = masterPort != null ? masterPort : nnodes == 1 ? Launcher.freeLoopbackPort() : DistEnv.DEFAULT_PORT;
+        if (sub.equals("train") && nodeRank == 0 && args.stream().noneMatch(a -> a.equals("--out") || a.startsWith("--out="))) {
+            if (Launcher.isLocal(masterAddr)) {
+                Launcher.checkPortFree(masterAddr, port); // before a run folder is made for nothing
+            }
+            // every worker writes (rank 0) or reads (resume) the same folder: the launcher picks it
+            args.add("--out");
+            args.add(org.crate4j.io.RunFolders.resolve(null, args.contains("--resume"), false, org.crate4j.io.RunFolders.base("train"),
+                    "launch").toString());
+        }
         Launcher.Spec spec = new Launcher.Spec(Launcher.javaCommand(System.getProperty("java.class.path"), Main.class.getName()),
                 args, nproc, nnodes, nodeRank, masterAddr, port, Duration.ofMillis(Math.round(timeout * 1000)), perWorker,
                 Duration.ofSeconds(5));

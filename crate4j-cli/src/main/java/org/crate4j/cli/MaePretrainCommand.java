@@ -12,6 +12,7 @@ import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
 import org.crate4j.train.MaePretrainer;
 import org.crate4j.train.PretrainOptions;
+import org.crate4j.train.RunSession;
 import org.crate4j.train.TrainData;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,7 +76,7 @@ final class MaePretrainCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--workers", defaultValue = "1", description = "data worker threads (default: ${DEFAULT-VALUE})")
     int workers;
-    @Option(names = "--out", defaultValue = "runs/mae-pretrain", description = "run directory (default: ${DEFAULT-VALUE})")
+    @Option(names = "--out", description = "run directory (default: a new folder runs/mae-pretrain/<date>-<model>, linked as runs/mae-pretrain/latest)")
     Path out;
     @Option(names = "--resume", description = "continue the run in --out exactly from its last checkpoint (its schedule is kept; a --time-budget only stops this part)")
     boolean resume;
@@ -83,6 +84,10 @@ final class MaePretrainCommand implements Callable<Integer> {
     DataCheckOptions dataCheck;
     @Mixin
     RuntimeOptions runtime;
+    @Mixin
+    RunRecordOptions record;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
@@ -103,11 +108,18 @@ final class MaePretrainCommand implements Callable<Integer> {
                 d.val().size(), c.maskRatio(), c.normPixLoss() ? ", norm-pix loss" : "", opt.globalBatch(),
                 opt.accumSteps() > 1 ? " (" + opt.accumSteps() + " accumulated micro-batches of " + opt.batch() + ")" : "", opt.lr(),
                 opt.epochs() > 0 ? opt.epochs() + " epochs" : "schedule fitted to " + opt.timeBudgetMin() + " min", setup);
-        Torch.seed(opt.seed());
-        CrateMae m = CrateMae.create(c, runtime.device());
-        new MaePretrainer(m, opt, runtime.precision(), meta, List.of(ConsoleReport.standard(System.out)))
-                .fit(d.train(), d.pretrainTransform(c.channels(), c.imageSize(), opt.cropScaleMin()), d.val(),
-                        d.evalTransform(c.channels(), c.imageSize(), c.imageSize()));
+        try (RunSession session = RunSession.open(out, resume, record.overwrite, "mae-pretrain", preset, true, "pre-training run")) {
+            PretrainOptions run = opt.with(o -> { o.outDir = session.dir(); return o; });
+            Map<String, Object> settings = RunRecordOptions.common(spec.commandLine().getParseResult().originalArgs(), runtime, 1);
+            settings.put("options", run);
+            settings.put("model", Map.of("preset", preset, "config", c));
+            settings.put("data", String.valueOf(d.root()));
+            Torch.seed(run.seed());
+            CrateMae m = CrateMae.create(c, runtime.device());
+            new MaePretrainer(m, run, runtime.precision(), meta, List.of(record.listeners(settings)))
+                    .fit(d.train(), d.pretrainTransform(c.channels(), c.imageSize(), run.cropScaleMin()), d.val(),
+                            d.evalTransform(c.channels(), c.imageSize(), c.imageSize()));
+        }
         return 0;
     }
 

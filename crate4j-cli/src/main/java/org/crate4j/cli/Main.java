@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {TrainCommand.class, LaunchCommand.class, FinetuneCommand.class, EvalCommand.class, InfoCommand.class,
                 PredictCommand.class, ConvertCommand.class, BenchCommand.class, LayerwiseCommand.class, AttentionCommand.class,
                 PcaCommand.class, SegmentCommand.class, MakeSyntheticCommand.class, MaePretrainCommand.class, ReconstructCommand.class,
-                LinearProbeCommand.class})
+                LinearProbeCommand.class, ServeCommand.class})
 public final class Main implements Runnable {
     /** The version Maven wrote into {@code version.properties} at build time, with libtorch's. */
     static final class Version implements CommandLine.IVersionProvider {
@@ -39,7 +39,9 @@ public final class Main implements Runnable {
     /** Runs the CLI and returns the exit code: 0 ok, 2 bad input (one line on stderr), 1 bug. */
     public static int run(String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        args = RunConfig.expand(args);
         CommandLine cli = new CommandLine(new Main());
+        cli.setOverwrittenOptionsAllowed(true); // --config's options first, the user's after them win
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> report(ex, cmd.getErr(), verbose));
         cli.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("crate: " + ex.getMessage());

@@ -81,6 +81,7 @@ final class OptionRules {
             Map.entry("--mask-ratio", fraction()),
             Map.entry("--crop-scale", positiveFraction()),
             Map.entry("--seed", ANY),
+            Map.entry("--log-every", ints(0, 1 << 30)),
             // analysis
             Map.entry("--tau", closed(-1, 1)),
             Map.entry("--mass", positiveFraction()),
@@ -93,6 +94,10 @@ final class OptionRules {
             Map.entry("--node-rank", ints(0, (1 << 16) - 1)),
             Map.entry("--master-port", ints(1, 65535)),
             Map.entry("--timeout", new Range(0, false, 1e6, true, false)),
+            // crate serve
+            Map.entry("serve --port", ints(0, 65535)),
+            Map.entry("--max-upload-mb", ints(1, 1024)),
+            Map.entry("serve --models", ints(1, 64)),
             // per-channel normalisation
             Map.entry("--mean", closed(-1e6, 1e6)),
             Map.entry("--std", new Range(0, false, 1e6, true, false)));

@@ -2,10 +2,12 @@ package org.crate4j.cli;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.crate4j.dist.DataParallel;
 import org.crate4j.dist.DistEnv;
 import org.crate4j.engine.Device;
+import org.crate4j.io.RunFolders;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Presets;
@@ -13,6 +15,7 @@ import org.crate4j.train.GradientSync;
 import org.crate4j.train.TrainData;
 import org.crate4j.train.TrainOptions;
 import org.crate4j.train.Training;
+import org.crate4j.train.RunSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,6 +47,11 @@ final class TrainCommand implements Callable<Integer> {
     TrainOptionsMixin train;
     @Mixin
     RuntimeOptions runtime;
+    @Mixin
+    RunRecordOptions record;
+    @Option(names = "--config", description = "run.json of an earlier run: train again with its resolved settings "
+            + "(options given beside it override them; the run gets a folder of its own)")
+    java.nio.file.Path config;
 
     @Override
     public Integer call() {
@@ -51,9 +59,14 @@ final class TrainCommand implements Callable<Integer> {
         runtime.device().require(); // before any process is launched or file written
         int local = env.distributed() ? 1 : localProcesses();
         if (local > 1) {
+            // the parent picks the run folder, so that every worker is handed the same one
+            java.nio.file.Path dir = RunFolders.resolve(train.out, train.resume, record.overwrite, RunFolders.base("train"),
+                    runName());
             int threads = runtime.threads > 0 ? runtime.threads : Math.max(1, Runtime.getRuntime().availableProcessors() / local);
             List<String> args = new ArrayList<>(); // the whole command line, "train" included
             args.addAll(spec.commandLine().getParseResult().originalArgs());
+            args.add("--out");
+            args.add(dir.toString());
             args.add("--threads");
             args.add(String.valueOf(threads));
             System.out.printf("train: %d processes x %d thread%s on this machine, data parallel (--nproc 1 runs one process)%n",
@@ -63,6 +76,11 @@ final class TrainCommand implements Callable<Integer> {
         String setup = runtime.apply();
         Device device = DataParallel.deviceFor(env, runtime.device());
         return DataParallel.run(env, device, System.out, sync -> train(setup, env, device, sync));
+    }
+
+    /** The name of a fresh run folder: the preset trained. */
+    private String runName() {
+        return model != null ? model : recipe.equals("imagenet") ? "crate-tiny" : train.data == null ? "crate-fmnist" : "crate-tiny";
     }
 
     /** How many local processes this job should split into (see --nproc). */
@@ -118,10 +136,55 @@ final class TrainCommand implements Callable<Integer> {
                     + String.format("; global batch %d (%d per process%s), lr %.3g", opt.globalBatch(env.worldSize()), opt.batch(),
                             opt.accumSteps() > 1 ? " x " + opt.accumSteps() + " accumulated micro-batches" : "", opt.lr()));
         }
-        org.crate4j.engine.Torch.seed(opt.seed());
-        Crate m = Crate.create(c, device);
-        Training.builder().model(m).data(data).options(opt).precision(runtime.precision()).sync(sync)
-                .listener(ConsoleReport.standard(System.out)).build().fit();
+        try (RunSession session = RunSession.open(train.out, train.resume, record.overwrite, "train", preset, sync.rank() == 0,
+                "training run")) {
+            java.nio.file.Path dir = session.dir();
+            if (dir == null) {
+                throw new org.crate4j.CrateException("a data-parallel run needs --out on every rank (crate launch adds one)");
+            }
+            TrainOptions run = opt.with(b -> { b.outDir = dir; return b; });
+            Map<String, Object> settings = RunRecordOptions.common(spec.commandLine().getParseResult().originalArgs(), runtime,
+                    env.worldSize());
+            settings.put("resolved_argv", resolvedArgs(preset, c, run, env.worldSize()));
+            settings.put("options", run);
+            settings.put("model", Map.of("preset", preset, "config", c));
+            settings.put("data", String.valueOf(data.root()));
+            org.crate4j.engine.Torch.seed(run.seed());
+            Crate m = Crate.create(c, device);
+            Training.builder().model(m).data(data).options(run).precision(runtime.precision()).sync(sync)
+                    .listener(record.listeners(settings)).build().fit();
+        }
         return 0;
+    }
+
+    /**
+     * The command line that trains this run again whatever the defaults of a later version: every
+     * option as resolved (recipe, preset, processes applied). {@code --config run.json} reads it.
+     */
+    private List<String> resolvedArgs(String preset, CrateConfig c, TrainOptions o, int world) {
+        List<String> a = new ArrayList<>(List.of("train", "--recipe", recipe, "--model", preset));
+        if (train.data != null) {
+            a.addAll(List.of("--data", train.data.toString()));
+        }
+        add(a, "--val-split", train.valSplit, "--image-size", c.imageHeight(), "--dim", c.dim(), "--depth", c.depth(),
+                "--heads", c.heads(), "--patch", c.patchSize(), "--patch-window", c.patchWindow(), "--patch-code", c.patchCode(),
+                "--pool", c.pool().name().toLowerCase(java.util.Locale.ROOT), "--dropout", c.dropout(),
+                "--batch", o.batch(), "--accum-steps", o.accumSteps(), "--optimizer", o.optimizer(), "--lr", o.lr(),
+                "--min-lr", o.minLr(), "--wd", o.weightDecay(), "--warmup-epochs", o.warmupEpochs(),
+                "--label-smoothing", o.labelSmoothing(), "--clip", o.clipNorm(), "--seed", o.seed(), "--workers", o.workers(),
+                "--time-budget", o.timeBudgetMin(), "--augment", o.augment(), "--patch-dropout", o.patchDropout(),
+                "--patch-dropout-until", o.patchDropoutUntil(), "--sam", o.sam(), "--nproc", world,
+                "--device", runtime.device().toString(), "--precision", runtime.precision, "--threads", org.crate4j.engine.Torch.threads());
+        if (o.epochs() > 0) {
+            add(a, "--epochs", o.epochs());
+        }
+        return a;
+    }
+
+    private static void add(List<String> a, Object... pairs) {
+        for (int i = 0; i < pairs.length; i += 2) {
+            a.add(pairs[i].toString());
+            a.add(String.valueOf(pairs[i + 1]));
+        }
     }
 }

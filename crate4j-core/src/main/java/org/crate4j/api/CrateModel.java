@@ -162,7 +162,8 @@ public final class CrateModel implements AutoCloseable {
         return predict(ImageFiles.fromBufferedImage(image), k);
     }
 
-    private synchronized List<Classification> predict(Image image, int k) {
+    /** The {@code k} most probable classes of a decoded image (e.g. {@link ImageFiles#decodeRgb} of an upload), most probable first. */
+    public synchronized List<Classification> predict(Image image, int k) {
         requireOpen();
         if (classifier == null) {
             throw new CrateException(source + " is a CRATE-MAE encoder: it has no classifier head to predict with "
@@ -239,6 +240,25 @@ public final class CrateModel implements AutoCloseable {
                 .apply(FloatImage.fromImage(image), null);
         return Torch.floats(device, in.data, 1, in.channels, in.height, in.width);
     }
+
+    /**
+     * The model as the {@code org.crate4j.analysis} measurements read it (ClassTokenAttention, PcaMaps,
+     * ImageSegmentation, Layerwise), tracing at this model's precision. Its traces take turns with
+     * this instance's other methods, and fail once the model is closed.
+     */
+    public TracedEncoder encoder() {
+        return encoder.withTracer(images -> {
+            synchronized (this) {
+                requireOpen();
+                try (Precision.Scope ac = precision.enter(device)) {
+                    return encoder.trace(images);
+                }
+            }
+        });
+    }
+
+    /** The mean/std the analysis inputs are normalised with: the weights' own, else ImageNet's (0.5/0.5 for one channel). */
+    public ModelInput.Normalization normalization() { return normalization; }
 
     /** Layers of the encoder (attention takes 0 … layers() − 1). */
     public int layers() { return encoder.depth(); }

@@ -38,7 +38,15 @@ public final class ImageFiles {
      * checked first ({@link ImageIntegrity}).
      */
     public static Image readRgb(Path file) {
-        byte[] bytes = readBytes(file);
+        return decodeRgb(file, readBytes(file));
+    }
+
+    /**
+     * Decodes an image held in memory (an upload) exactly as {@link #readRgb} decodes a file, with the
+     * same checks for truncation; {@code file} is the name the messages give it (its extension is
+     * read as a file's would be), nothing is read from it.
+     */
+    public static Image decodeRgb(Path file, byte[] bytes) {
         String damage = ImageIntegrity.damage(file, bytes);
         if (damage != null) {
             throw new CorruptImageException(file, damage);

@@ -224,11 +224,12 @@ public final class Launcher {
         }
     }
 
-    static boolean isLocal(String addr) {
+    public static boolean isLocal(String addr) {
         return addr.equals("localhost") || addr.startsWith("127.") || addr.equals("::1");
     }
 
-    private static void checkPortFree(String addr, int port) {
+    /** Fails in one line when {@code port} is taken on this machine's {@code addr}. */
+    public static void checkPortFree(String addr, int port) {
         try (ServerSocket s = new ServerSocket()) {
             s.bind(new InetSocketAddress(addr.equals("localhost") ? "127.0.0.1" : addr, port));
         } catch (IOException e) {

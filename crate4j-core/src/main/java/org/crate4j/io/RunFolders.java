@@ -24,6 +24,15 @@ public final class RunFolders {
 
     private RunFolders() {}
 
+    /**
+     * {@code runs/<task>}: the folder fresh runs of a task go under, below {@code $CRATE4J_RUNS}
+     * (or the system property {@code crate4j.runs}) when set, else {@code runs} in the working folder.
+     */
+    public static Path base(String task) {
+        String root = System.getProperty("crate4j.runs", System.getenv().getOrDefault("CRATE4J_RUNS", "runs"));
+        return Path.of(root, task);
+    }
+
     /** A new, empty folder {@code base/<date>-<name>[-N]}, and {@code base/latest} pointing at it. */
     public static Path fresh(Path base, String name, LocalDateTime now) {
         String stem = STAMP.format(now) + "-" + name.replaceAll("[^A-Za-z0-9._-]", "_");
@@ -58,6 +67,45 @@ public final class RunFolders {
             } catch (IOException ignored) {
                 // nothing to undo
             }
+        }
+    }
+
+    /**
+     * The folder a run writes to: {@code out} when given (refused if it holds a run, unless
+     * resumed or overwritten); else, to resume, the folder {@code base/latest} points at; else a
+     * fresh one under {@code base}.
+     */
+    public static Path resolve(Path out, boolean resume, boolean overwrite, Path base, String name) {
+        if (out != null) {
+            checkExplicit(out, resume, overwrite);
+            return out;
+        }
+        if (resume) {
+            Path latest = base.resolve("latest");
+            if (!Files.isDirectory(latest)) {
+                throw new CrateException("nothing to resume: " + latest + " does not exist; pass the run's folder as --out");
+            }
+            try {
+                return latest.toRealPath();
+            } catch (IOException e) {
+                throw new CrateException("cannot follow " + latest + ": " + e.getMessage(), e);
+            }
+        }
+        return fresh(base, name, LocalDateTime.now());
+    }
+
+    /** Deletes what a run left in {@code out} (its checkpoints, metrics, plots, events), for --overwrite. */
+    public static void clear(Path out) {
+        try (var files = Files.list(out)) {
+            for (Path f : files.toList()) {
+                String n = f.getFileName().toString();
+                if (Files.isRegularFile(f) && (RUN_FILES.contains(n) || n.equals("curves.png") || n.equals("reconstructions.png")
+                        || n.startsWith("events.out.tfevents."))) {
+                    Files.delete(f);
+                }
+            }
+        } catch (IOException e) {
+            throw new CrateException("cannot clear " + out + " for --overwrite: " + e.getMessage(), e);
         }
     }
 

@@ -24,6 +24,7 @@ import org.crate4j.CrateException;
  * record, which readers skip.
  */
 public final class TensorBoardEvents implements AutoCloseable {
+    private static final java.util.concurrent.atomic.AtomicInteger COUNTER = new java.util.concurrent.atomic.AtomicInteger();
     private final Path file;
     private final OutputStream out;
 
@@ -41,7 +42,9 @@ public final class TensorBoardEvents implements AutoCloseable {
             host = "localhost";
         }
         long now = System.currentTimeMillis();
-        Path file = dir.resolve("events.out.tfevents." + now / 1000 + "." + host + "." + ProcessHandle.current().pid());
+        // TensorBoard finds files by "tfevents" in the name; pid and a counter keep two writers of one second apart
+        Path file = dir.resolve("events.out.tfevents." + now / 1000 + "." + host + "." + ProcessHandle.current().pid() + "."
+                + COUNTER.incrementAndGet());
         try {
             Files.createDirectories(dir);
             TensorBoardEvents w = new TensorBoardEvents(file, Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));

@@ -14,10 +14,16 @@ import org.crate4j.CrateException;
 import org.crate4j.viz.AtomicWrite;
 import org.crate4j.viz.CurvePlot;
 
-/** Per-epoch metrics as JSON lines and CSV, plus a PNG of the curves. Survives resume. */
+/**
+ * Per-epoch metrics as JSON lines and CSV, plus a PNG of the curves; step rows (every N steps:
+ * {@code step, epoch, loss, lr, grad_norm, …}) go to the JSON lines only, in step order among the
+ * epoch rows. Epoch rows are told apart by their {@code train_loss}, step rows by their
+ * {@code loss}. Survives resume.
+ */
 public final class MetricsLog {
     private final Path dir;
     private final List<Map<String, Double>> rows = new ArrayList<>();
+    private final List<Map<String, Double>> stepRows = new ArrayList<>();
     private static final Gson GSON = new Gson();
 
     public MetricsLog(Path dir, boolean resume) {
@@ -29,7 +35,7 @@ public final class MetricsLog {
                     JsonObject o = JsonParser.parseString(line).getAsJsonObject();
                     Map<String, Double> row = new LinkedHashMap<>();
                     o.keySet().forEach(k -> row.put(k, o.get(k).getAsDouble()));
-                    rows.add(row);
+                    (row.containsKey("train_loss") ? rows : stepRows).add(row);
                 }
             } else {
                 Files.deleteIfExists(jsonl);
@@ -43,7 +49,16 @@ public final class MetricsLog {
     /** Drops rows after {@code epoch} (a resumed run repeats them). */
     public void truncateAfter(double epoch) {
         rows.removeIf(r -> r.get("epoch") > epoch);
+        stepRows.removeIf(r -> r.get("epoch") > epoch);
         rewrite();
+    }
+
+    /** A step row (written with the next epoch row, or now when {@code flush}). */
+    public void addStep(Map<String, Double> row, boolean flush) {
+        stepRows.add(row);
+        if (flush) {
+            rewrite();
+        }
     }
 
     public void add(Map<String, Double> row) {
@@ -64,8 +79,17 @@ public final class MetricsLog {
                 csv.append(String.join(",", rows.get(0).keySet())).append('\n');
             }
             for (Map<String, Double> r : rows) {
-                jsonl.append(GSON.toJson(r)).append('\n');
                 csv.append(String.join(",", r.values().stream().map(v -> Double.toString(v)).toList())).append('\n');
+            }
+            int s = 0;
+            for (Map<String, Double> r : rows) { // step rows up to this epoch's step first
+                while (s < stepRows.size() && stepRows.get(s).get("step") <= r.getOrDefault("step", Double.MAX_VALUE)) {
+                    jsonl.append(GSON.toJson(stepRows.get(s++))).append('\n');
+                }
+                jsonl.append(GSON.toJson(r)).append('\n');
+            }
+            while (s < stepRows.size()) {
+                jsonl.append(GSON.toJson(stepRows.get(s++))).append('\n');
             }
             AtomicWrite.text(jsonl.toString(), dir.resolve("metrics.jsonl"));
             AtomicWrite.text(csv.toString(), dir.resolve("metrics.csv"));

@@ -16,15 +16,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The event files parse back as TensorBoard reads them: checksummed records of Event protos. */
-class TensorBoardEventsTest {
+public class TensorBoardEventsTest {
     @TempDir
     Path dir;
 
     /** One decoded Event: step, file_version (or null) and its scalars. */
-    record Event(long step, double wallTime, String version, Map<String, Float> scalars) {}
+    public record Event(long step, double wallTime, String version, Map<String, Float> scalars) {}
 
     /** A reader written from the format's description (independent of the writer's Proto class). */
-    static List<Event> read(Path file) throws Exception {
+    public static List<Event> read(Path file) throws Exception {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         List<Event> out = new ArrayList<>();
         while (b.remaining() >= 12) {
