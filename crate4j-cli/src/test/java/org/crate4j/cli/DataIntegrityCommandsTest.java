@@ -104,7 +104,7 @@ class DataIntegrityCommandsTest {
     }
 
     @Test
-    void trainingNamesAndCountsTheFilesItReplacedAndTheOnesEvaluationLeftOut() {
+    void trainingNamesAndCountsTheFilesItReplacedAndTheOnesEvaluationLeftOut() throws IOException {
         assertEquals(0, trained.code(), trained.err());
         String epoch = trained.out().lines().filter(l -> l.startsWith("epoch 1.00:")).findFirst().orElseThrow();
         assertTrue(epoch.endsWith(" | unreadable files: 2 in train, replaced (" + bad("train", "dark_bad.png") + ", "
@@ -114,6 +114,10 @@ class DataIntegrityCommandsTest {
                 + " " + NOT_AN_IMAGE + "; image " + bad("train", "light_cut.jpg") + " " + CUT + "\n"), trained.out());
         assertTrue(trained.out().contains("\n2 unreadable files in val, left out of the evaluation: image " + bad("val", "dark_bad.png")
                 + " " + NOT_AN_IMAGE + "; image " + bad("val", "light_cut.jpg") + " " + CUT + "\n"), trained.out());
+        JsonObject last = JsonParser.parseString(Files.readString(tmp.resolve("run/run.json"))).getAsJsonObject().getAsJsonObject("final");
+        assertEquals(2, last.getAsJsonObject("unreadable_train").get("count").getAsInt());
+        assertEquals("image " + bad("val", "light_cut.jpg") + " " + CUT,
+                last.getAsJsonObject("unreadable_val").getAsJsonArray("first").get(1).getAsString());
     }
 
     @Test
