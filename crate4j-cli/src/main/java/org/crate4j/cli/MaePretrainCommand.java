@@ -81,6 +81,8 @@ final class MaePretrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in --out exactly from its last checkpoint (its schedule is kept; a --time-budget only stops this part)")
     boolean resume;
     @Mixin
+    DataCheckOptions dataCheck;
+    @Mixin
     RuntimeOptions runtime;
     @Mixin
     RunRecordOptions record;
@@ -155,6 +157,7 @@ final class MaePretrainCommand implements Callable<Integer> {
             o.workers = workers;
             o.outDir = out;
             o.resume = resume;
+            o.strictData = dataCheck.strict;
             return o;
         });
     }

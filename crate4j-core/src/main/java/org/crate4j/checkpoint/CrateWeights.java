@@ -85,12 +85,17 @@ public final class CrateWeights {
         return Crate.fromTensors(config, values, device);
     }
 
-    /** The architecture: our metadata when present, else inferred from the tensor shapes. */
+    /**
+     * The architecture: our metadata when present, else inferred from the tensor shapes. A named
+     * preset must be a classifier's; beside our metadata it only warns when it differs ({@link NamedPreset}).
+     */
     public static CrateConfig configFor(WeightsFile file, Options opt) {
         CheckpointKind.require(CheckpointKind.CLASSIFIER, file);
+        NamedPreset.requireOf(CheckpointKind.CLASSIFIER, opt.preset(), file.path());
         String json = file.metadata().get("config");
         if (json != null && FORMAT.equals(file.metadata().get("format"))) {
             CrateConfig c = ConfigJson.fromJson(json);
+            NamedPreset.warnIfOther(opt.preset(), file.path(), c);
             if (opt.heads() > 0 && opt.heads() != c.heads()) {
                 throw new CrateException(file.path() + " was saved with " + c.heads() + " heads of width " + c.headDim()
                         + ", which --heads " + opt.heads() + " contradicts: drop --heads");

@@ -14,7 +14,6 @@ import java.util.TreeMap;
 import org.crate4j.CrateException;
 import org.crate4j.io.Inputs;
 import org.crate4j.mae.MaeConfig;
-import org.crate4j.mae.MaePresets;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Presets;
 
@@ -82,6 +81,9 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
             values += e.getValue().numel();
         }
         CheckpointKind kind = CheckpointKind.of(shapes, metadata);
+        if (kind == CheckpointKind.CLASSIFIER || kind == CheckpointKind.MAE) {
+            NamedPreset.requireOf(kind, preset, path); // as the loaders refuse it
+        }
         String layout = layout(kind, envelope, shapes, metadata, tensors.isEmpty()) + "; " + envelopeText;
         WeightsFile file = new WeightsFile(path, tensors, metadata);
         Parts parts = switch (kind) {
@@ -132,9 +134,8 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
     }
 
     private static Parts mae(MaeWeights.Source src, String preset, int heads) {
-        String maePreset = preset != null && MaePresets.exists(preset) ? preset : null;
         try {
-            MaeConfig c = MaeWeights.configFor(src, new MaeWeights.Options(maePreset, heads, 0, false, null, null, null));
+            MaeConfig c = MaeWeights.configFor(src, new MaeWeights.Options(preset, heads, 0, false, null, null, null));
             return new Parts(null, c, true, null, c.parameterShapes());
         } catch (CrateException e) {
             return new Parts(null, null, false, e.getMessage(), Map.of());

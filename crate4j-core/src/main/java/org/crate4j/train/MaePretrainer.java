@@ -1,10 +1,14 @@
 package org.crate4j.train;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -18,6 +22,7 @@ import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Dataset;
 import org.crate4j.data.Datasets;
+import org.crate4j.data.Image;
 import org.crate4j.data.Preprocessing;
 import org.crate4j.data.Transform;
 import org.crate4j.engine.Precision;
@@ -88,9 +93,11 @@ public final class MaePretrainer {
         long start = System.nanoTime();
         int k = opt.accumSteps();
         AdamW optimizer = new AdamW(model.parameters().asMap(), opt.weightDecay(), opt.beta1(), opt.beta2(), 1e-8);
-        DataLoader loader = new DataLoader(train, trainTf, opt.batch(), true, true, opt.seed(), opt.workers(), 4);
+        DataLoader loader = new DataLoader(train, trainTf, opt.batch(), true, true, opt.seed(), opt.workers(), 4)
+                .onBadFile(DataIntegrity.forTraining(opt.strictData()));
         Dataset held = Datasets.head(val, VAL_IMAGES);
-        DataLoader valLoader = new DataLoader(held, valTf, Math.max(opt.batch(), 256), false, false, opt.seed(), opt.workers(), 2);
+        DataLoader valLoader = new DataLoader(held, valTf, Math.max(opt.batch(), 256), false, false, opt.seed(), opt.workers(), 2)
+                .onBadFile(DataIntegrity.forEvaluation(opt.strictData()));
         int perEpoch = loader.batchesPerEpoch() / k; // optimizer steps; an epoch's last < k micro-batches are dropped
         if (perEpoch == 0) {
             throw new CrateException("the training set has " + train.size() + " images, fewer than one step of " + opt.globalBatch()
@@ -116,6 +123,7 @@ public final class MaePretrainer {
         long step = state.globalStep(), total = state.totalSteps(), firstStep = step;
         long imagesSeen = 0, loopNanos = 0, timedFrom = -1;
         double evalSeconds = 2 + VAL_IMAGES / 1000.0, lastTrain = Double.NaN, lastVal = Double.NaN;
+        long heldImages = 0;
         boolean stop = false;
         while (!stop && step < total) {
             loader.setEpoch(epoch);
@@ -174,8 +182,10 @@ public final class MaePretrainer {
             boolean epochDone = batchIdx >= perEpoch;
             long te = System.nanoTime();
             lastTrain = lossSum / Math.max(1, seen);
-            lastVal = heldOutLoss(valLoader);
-            writeSheet(held, valTf);
+            double[] heldOut = heldOutLoss(valLoader);
+            lastVal = heldOut[0];
+            heldImages = (long) heldOut[1];
+            writeSheet(held, valTf, valLoader);
             int nextEpoch = epochDone ? epoch + 1 : epoch;
             int nextBatch = epochDone ? 0 : batchIdx;
             state = new TrainCheckpoint.State(nextEpoch, nextBatch, step, total, optimizer.steps(), 0, "adamw", 1, opt.seed(), opt.globalBatch());
@@ -189,7 +199,8 @@ public final class MaePretrainer {
             row.put("seconds", (System.nanoTime() - start) / 1e9);
             row.put("images_per_sec", imagesSeen / Math.max(1e-9, loopNanos / 1e9));
             double loopSec = Math.max(1e-9, (te - epochStart) / 1e9);
-            events.onEpoch(new TrainingListener.Epoch(epoch, epochPos, step, row, seen / loopSec, waitNs / 1e9 / loopSec, held.size()));
+            events.onEpoch(new TrainingListener.Epoch(epoch, epochPos, step, row, seen / loopSec, waitNs / 1e9 / loopSec, heldImages,
+                    new TrainingListener.BadData(loader.badFiles(), valLoader.badFiles())));
             save(optimizer, state);
             events.onCheckpoint(lastPath(), Checkpoint.LAST);
             evalSeconds = (System.nanoTime() - te) / 1e9;
@@ -203,7 +214,8 @@ public final class MaePretrainer {
         Map<String, Double> finalMetrics = new LinkedHashMap<>();
         finalMetrics.put("train_loss", lastTrain);
         finalMetrics.put("val_loss", lastVal);
-        events.onEnd(new TrainingListener.End(s.steps(), s.epochs(), s.seconds(), s.imagesPerSec(), lastPath(), finalMetrics));
+        events.onEnd(new TrainingListener.End(s.steps(), s.epochs(), s.seconds(), s.imagesPerSec(), lastPath(), finalMetrics,
+                new TrainingListener.BadData(loader.badFiles(), valLoader.badFiles())));
         return s;
     }
 
@@ -254,8 +266,8 @@ public final class MaePretrainer {
         }
     }
 
-    /** The loss on the held-out images, each masked by its own fixed noise. */
-    private double heldOutLoss(DataLoader valLoader) {
+    /** {loss, images}: the loss on the readable held-out images, each masked by its own fixed noise. */
+    private double[] heldOutLoss(DataLoader valLoader) {
         double sum = 0;
         int first = 0;
         try (NoGradGuard g = new NoGradGuard()) {
@@ -270,25 +282,32 @@ public final class MaePretrainer {
                 first += b.size();
             }
         }
-        return sum / Math.max(1, first);
+        if (first == 0) {
+            throw new CrateException("none of the " + valLoader.dataset().size() + " held-out images can be read ("
+                    + valLoader.badFiles().problems() + "): fix or replace them");
+        }
+        return new double[] {sum / first, first};
     }
 
-    /** {@code reconstructions.png} in the run directory: the first held-out images, fixed masks. */
-    private void writeSheet(Dataset held, Transform valTf) {
-        int n = Math.min(SHEET_IMAGES, held.size());
+    /** {@code reconstructions.png} in the run directory: the first readable held-out images, fixed masks. */
+    private void writeSheet(Dataset held, Transform valTf, DataLoader valLoader) {
+        Set<Integer> bad = Arrays.stream(valLoader.badIndices()).boxed().collect(Collectors.toSet());
+        int[] shown = IntStream.range(0, held.size()).filter(i -> !bad.contains(i)).limit(SHEET_IMAGES).toArray();
+        int n = shown.length;
         MaeConfig c = model.config();
         try (PointerScope scope = new PointerScope()) {
             float[] px = new float[n * c.channels() * c.imageSize() * c.imageSize()];
             int per = px.length / n;
             for (int i = 0; i < n; i++) {
-                float[] img = valTf.apply(org.crate4j.data.FloatImage.fromImage(held.image(i)), new java.util.SplittableRandom(0)).data;
+                Image image = held.image(shown[i]);
+                float[] img = valTf.apply(org.crate4j.data.FloatImage.fromImage(image), new java.util.SplittableRandom(0)).data;
                 System.arraycopy(img, 0, px, i * per, per);
             }
             Tensor x = Torch.floats(model.device(), px, n, c.channels(), c.imageSize(), c.imageSize());
             CrateMae.Reconstruction r = model.reconstruct(x, Masking.seededNoise(VAL_MASK_SEED, 0, n, c.numPatches(), model.device()));
             ReconstructionSheet.Rows rows = new ReconstructionSheet.Rows(n, c.channels(), c.imageSize(), c.patchSize(), px,
                     Torch.toFloats(r.prediction()), Torch.toFloats(r.pasted()), Torch.toFloats(r.mask()));
-            List<String> names = java.util.stream.IntStream.range(0, n).mapToObj(i -> "held-out " + i).toList();
+            List<String> names = Arrays.stream(shown).mapToObj(i -> "held-out " + i).toList();
             Preprocessing p = Preprocessing.fromMetadata(metadata, Preprocessing.defaultFor(c.channels()));
             AtomicWrite.png(ReconstructionSheet.render("CRATE-MAE reconstructions", names, rows,
                     p.mean(), p.std()), opt.outDir().resolve("reconstructions.png"));

@@ -87,9 +87,9 @@ public final class Trainer {
         Optimizer optimizer = opt.newOptimizer(params).decaying(name -> kinds.get(name).decays());
         int k = opt.accumSteps();
         DataLoader loader = new DataLoader(train, trainTf, opt.batch(), true, true, opt.seed(), opt.workers(), 4)
-                .shard(sync.rank(), sync.worldSize());
+                .shard(sync.rank(), sync.worldSize()).onBadFile(DataIntegrity.forTraining(opt.strictData()));
         DataLoader valLoader = new DataLoader(val, valTf, Math.max(opt.batch(), 256), false, false, opt.seed(), opt.workers(), 2)
-                .shard(sync.rank(), sync.worldSize());
+                .shard(sync.rank(), sync.worldSize()).onBadFile(DataIntegrity.forEvaluation(opt.strictData()));
         // optimizer steps; an epoch's last < k micro-batches are dropped, as drop_last drops a partial batch
         int perEpoch = loader.batchesPerEpoch() / k;
         if (perEpoch == 0) {
@@ -182,6 +182,7 @@ public final class Trainer {
             boolean epochDone = batchIdx >= perEpoch;
             long te = System.nanoTime();
             last = Evaluation.run(model, valLoader, precision, sync);
+            TrainingListener.BadData bad = new TrainingListener.BadData(DataIntegrity.badFiles(loader, sync), last.unreadable());
             double[] trainTotals = sync.sum(new double[] {lossSum, correct, seen});
             double epochPos = epoch + batchIdx / (double) perEpoch;
             int nextEpoch = epochDone ? epoch + 1 : epoch;
@@ -202,7 +203,8 @@ public final class Trainer {
                 row.put("lr", new LrSchedule(opt.lr(), opt.minLr(), warmupSteps(perEpoch), total).at(Math.max(0, step - 1)));
                 row.put("seconds", (System.nanoTime() - start) / 1e9);
                 double loopSec = Math.max(1e-9, (te - epochStart) / 1e9); // the epoch's training loop, data waits included
-                events.onEpoch(new TrainingListener.Epoch(epoch, epochPos, step, row, trainTotals[2] / loopSec, waitNs / 1e9 / loopSec, last.images()));
+                events.onEpoch(new TrainingListener.Epoch(epoch, epochPos, step, row, trainTotals[2] / loopSec, waitNs / 1e9 / loopSec, last.images(),
+                        bad));
                 save(lastPath(), optimizer, state);
                 events.onCheckpoint(lastPath(), Checkpoint.LAST);
                 if (improved) {
@@ -217,6 +219,7 @@ public final class Trainer {
         if (last == null) { // nothing left to train (e.g. resuming a finished run): still report where it stands
             last = Evaluation.run(model, valLoader, precision, sync);
         }
+        TrainingListener.BadData bad = new TrainingListener.BadData(DataIntegrity.badFiles(loader, sync), last.unreadable());
         loader.close();
         valLoader.close();
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -226,7 +229,7 @@ public final class Trainer {
         finalMetrics.put("val_loss", last.loss());
         finalMetrics.put("val_top1", last.top1());
         finalMetrics.put("val_top5", last.top5());
-        events.onEnd(new TrainingListener.End(s.steps(), s.epochs(), seconds, s.imagesPerSec(), lastPath(), finalMetrics));
+        events.onEnd(new TrainingListener.End(s.steps(), s.epochs(), seconds, s.imagesPerSec(), lastPath(), finalMetrics, bad));
         return s;
     }
 

@@ -117,6 +117,11 @@ public final class Training {
         public Builder seed(long seed) { return options(o -> { o.seed = seed; return o; }); }
         /** The run directory: checkpoints and whatever listeners write there. */
         public Builder outDir(Path dir) { return options(o -> { o.outDir = dir; return o; }); }
+        /**
+         * Stop at the first file that cannot be decoded. Off, training replaces such a file by
+         * another sample and evaluation leaves it out; the listeners are told of them either way.
+         */
+        public Builder strictData(boolean on) { return options(o -> { o.strictData = on; return o; }); }
         /** Continue the run in {@link #outDir} from its {@code last.safetensors}. */
         public Builder resume(boolean on) { return options(o -> { o.resume = on; return o; }); }
 
