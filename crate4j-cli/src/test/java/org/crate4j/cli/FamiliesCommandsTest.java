@@ -82,6 +82,24 @@ class FamiliesCommandsTest {
     }
 
     @ParameterizedTest
+    @CsvSource({"alpha_plain.pth, 3", "vit_plain.pth, 3", "tost_p16_ragged.pth, 0"})
+    void pcaSegmentAndLayerwiseRunOnEveryFamily(String file, int heads) throws Exception {
+        String img = image();
+        String[] h = heads > 0 ? new String[] {"--heads", String.valueOf(heads)} : new String[0];
+        String out = tmp.resolve("out").toString();
+        String size = file.startsWith("tost") ? "64" : "16";
+        for (String[] args : new String[][] {
+                {"pca", "--weights", fixture(file), "--size", size, "--json", img},
+                {"segment", "--weights", fixture(file), "--size", size, "--json", img},
+                {"layerwise", "--weights", fixture(file), "--data", tmp.resolve("synthetic").toString(), "--images", "3", "--out", out}}) {
+            CliTest.Run r = CliTest.run(args(args, h));
+            assertEquals(0, r.code(), String.join(" ", args) + " -> " + r.err());
+        }
+        JsonObject layers = JsonParser.parseString(Files.readString(tmp.resolve("out").resolve("layerwise.json"))).getAsJsonObject();
+        assertTrue(layers.getAsJsonArray("layers").size() >= 1, layers.toString());
+    }
+
+    @ParameterizedTest
     @CsvSource({"crate-alpha-fmnist, CRATE-α", "vit-fmnist, ViT", "tost-fmnist, ToST"})
     void trainEvalPredictAndConvertEachNewFamily(String preset, String family) throws Exception {
         Path data = CliTest.tinyImageFolder(tmp.resolve("data"));
@@ -127,6 +145,16 @@ class FamiliesCommandsTest {
         assertTrue(mssa.err().contains("different architecture"), mssa.err());
         CliTest.Run a = CliTest.run("attention", "--weights", out.resolve("last.safetensors").toString(), "--json", "--size", "20", image());
         assertEquals(0, a.code(), a.err());
+        JsonObject o = JsonParser.parseString(a.out().strip()).getAsJsonObject();
+        double sum = o.getAsJsonArray("classToken").get(0).getAsDouble();
+        for (var v : o.getAsJsonArray("attention").get(0).getAsJsonArray()) {
+            sum += v.getAsDouble();
+        }
+        assertEquals(1.0, sum, 1e-4, "TSSA's token weights over the class token and the patches sum to one");
+        for (String cmd : new String[] {"pca", "segment"}) {
+            CliTest.Run r = CliTest.run(cmd, "--weights", out.resolve("last.safetensors").toString(), "--json", "--size", "20", image());
+            assertEquals(0, r.code(), cmd + " -> " + r.err());
+        }
         CliTest.Run wrong = CliTest.run("train", "--data", data.toString(), "--model", "vit-fmnist", "--attention", "tssa", "--epochs", "1",
                 "--out", tmp.resolve("no").toString());
         assertEquals(2, wrong.code());
