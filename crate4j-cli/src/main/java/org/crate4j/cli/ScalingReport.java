@@ -72,7 +72,27 @@ final class ScalingReport {
                     : "wall at n = " + String.format("%,d", failed.patches()) + ": " + failed.status());
             out.put(s.label(), b.toString());
         }
+        for (Series s : series) {
+            if (s != Series.TSSA && series.contains(Series.TSSA)) {
+                out.put("tssa vs " + s.label(), overtaking(points, s));
+            }
+        }
         return out;
+    }
+
+    /** The smallest n at which TSSA's training step is faster than {@code mssa}'s (a failed MSSA point counts as slower). */
+    private static String overtaking(List<Point> points, Series mssa) {
+        for (Point t : points) {
+            if (!t.series().equals(Series.TSSA.label()) || !t.ok()) {
+                continue;
+            }
+            Point m = points.stream().filter(p -> p.series().equals(mssa.label()) && p.patches() == t.patches()).findFirst().orElse(null);
+            if (m != null && (!m.ok() || t.trainSec() < m.trainSec())) {
+                return String.format("TSSA's training step first faster at n = %,d (%s)", t.patches(),
+                        m.ok() ? String.format("%.3f s vs %.3f s", t.trainSec(), m.trainSec()) : "MSSA: " + m.status());
+            }
+        }
+        return "TSSA's training step is not faster at any n measured";
     }
 
     private static List<ScalingPlot.Line> lines(List<Series> series, List<Point> points, String a, Function<Point, Double> fa, String b,
