@@ -71,6 +71,9 @@ final class ScalingSweep {
         }
         List<String> java = new ArrayList<>(Launcher.javaCommand(System.getProperty("java.class.path"), Main.class.getName()));
         java.add(java.indexOf("-cp"), "-Xmx1g"); // the heap is small; the tensors are native and count against the limit
+        // JavaCPP's own guard (by default a multiple of -Xmx: 4 GiB here) would stop a point first; the wall is the address space
+        java.add(java.indexOf("-cp"), "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0");
+        java.add(java.indexOf("-cp"), "-Dorg.bytedeco.javacpp.maxBytes=0");
         cmd.addAll(java);
         cmd.addAll(List.of("bench", "--scaling-point", s.label() + ":" + n, "--dim", String.valueOf(base.dim()), "--depth",
                 String.valueOf(base.depth()), "--heads", String.valueOf(base.heads()), "--threads", String.valueOf(threads)));
