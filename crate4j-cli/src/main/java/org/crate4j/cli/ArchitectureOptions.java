@@ -36,6 +36,14 @@ final class ArchitectureOptions {
         }
     }
 
+    /** Fails in one line when an override is given for a preset of another family than CRATE's (they shape CRATE only). */
+    void requireNone(String preset) {
+        if (dim != null || depth != null || heads != null || patch != null || pool != null || patchWindow != null || patchCode != null) {
+            throw new CrateException("--dim, --depth, --heads, --patch, --pool, --patch-window and --patch-code shape CRATE presets only, not "
+                    + preset + ": drop them or train a crate-* preset");
+        }
+    }
+
     /** The preset at {@code size}×{@code size} with the overrides applied. */
     CrateConfig apply(CrateConfig preset, int size) {
         int p = patch != null ? patch : preset.patchSize();

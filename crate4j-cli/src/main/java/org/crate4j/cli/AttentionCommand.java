@@ -13,6 +13,7 @@ import org.crate4j.analysis.TracedEncoder;
 import org.crate4j.viz.AtomicWrite;
 import org.crate4j.viz.Overlays;
 import org.crate4j.viz.TileGrid;
+import org.crate4j.zoo.Family;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,7 +23,10 @@ import picocli.CommandLine.Parameters;
         description = {"Class-token attention maps of every head at one layer, overlaid on each image (the segmentation paper's figure).",
                 "Writes OUT/<image>_attention.png: the image, one tile per head and their mean, each scaled to its own maximum.",
                 "--json prints instead, per image, the attention of every head to every patch (heads x patches, row-major) "
-                        + "and to the class token itself; --save-arrays saves attention (heads, rows, cols) and class_token (heads)."})
+                        + "and to the class token itself; --save-arrays saves attention (heads, rows, cols) and class_token (heads).",
+                "ToST has no attention between tokens: for it, each head's map is TSSA's token weights Pi_h,n / sum_n Pi_h,n, the "
+                        + "weights with which the head averages its second moment (Pi: each token's soft membership of the heads); "
+                        + "its class-token entry is 0."})
 final class AttentionCommand implements Callable<Integer> {
     static final String PICTURES = "out/attention";
 
@@ -51,6 +55,7 @@ final class AttentionCommand implements Callable<Integer> {
     public Integer call() {
         output.check(out, images);
         TracedEncoder encoder = weights.encoder(runtime);
+        boolean tokenWeights = weights.family() == Family.TOST;
         int l = encoder.checkLayer(layer == null ? AttentionMaps.penultimate(encoder.depth()) : layer);
         int s = InputImage.size(size, encoder.imageHeight(), encoder.patchSize());
         var norm = weights.normalization(encoder.channels());
@@ -59,10 +64,14 @@ final class AttentionCommand implements Callable<Integer> {
             ClassTokenAttention a = ClassTokenAttention.of(encoder, img.input(), l).get(0);
             AnalysisJson.Provenance from = new AnalysisJson.Provenance(img, weights.weights, s, encoder.depth());
             if (output.json) {
-                output.print(AnalysisJson.attention(from, a));
+                com.google.gson.JsonObject o = AnalysisJson.attention(from, a);
+                if (tokenWeights) {
+                    o.addProperty("shows", TOKEN_WEIGHTS);
+                }
+                output.print(o);
             } else {
                 Path file = AnalysisOutput.pictures(out, PICTURES).resolve(img.name() + "_attention.png");
-                AtomicWrite.png(picture(img, a, s, encoder.depth()), file);
+                AtomicWrite.png(picture(img, a, s, encoder.depth(), tokenWeights), file);
                 output.say("wrote " + file);
             }
             output.save(from, "attention", a, AnalysisArrays.of(a), Map.of());
@@ -70,7 +79,10 @@ final class AttentionCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static java.awt.image.BufferedImage picture(InputImage img, ClassTokenAttention a, int s, int depth) {
+    /** What a ToST map shows (see the command's description). */
+    static final String TOKEN_WEIGHTS = "TSSA token weights Pi_h,n / sum_n Pi_h,n per head (ToST: no attention between tokens)";
+
+    private static java.awt.image.BufferedImage picture(InputImage img, ClassTokenAttention a, int s, int depth, boolean tokenWeights) {
         HeadMaps maps = a.pixels(s, s);
         List<TileGrid.Tile> tiles = new ArrayList<>();
         tiles.add(new TileGrid.Tile("image", Overlays.image(img.display())));
@@ -78,8 +90,10 @@ final class AttentionCommand implements Callable<Integer> {
             tiles.add(new TileGrid.Tile("head " + j, Overlays.heatmap(img.display(), scaledToMax(maps.head(j)), 0.6)));
         }
         tiles.add(new TileGrid.Tile("mean of heads", Overlays.heatmap(img.display(), scaledToMax(maps.mean()), 0.6)));
-        String heading = img.name() + ": class-token attention, layer " + a.layer() + " of 0-" + (depth - 1) + ", " + s + "x" + s;
-        return TileGrid.render(heading, tiles, Math.min(4, tiles.size()), new TileGrid.ColorBar("attention / tile maximum", "0", "1"));
+        String heading = img.name() + (tokenWeights ? ": TSSA token weights \u03a0 / \u03a3\u03a0" : ": class-token attention") + ", layer "
+                + a.layer() + " of 0-" + (depth - 1) + ", " + s + "x" + s;
+        return TileGrid.render(heading, tiles, Math.min(4, tiles.size()),
+                new TileGrid.ColorBar(tokenWeights ? "token weight / tile maximum" : "attention / tile maximum", "0", "1"));
     }
 
     /** Each head's weights are tiny and differ in range; dividing by the maximum shows their shape. */

@@ -5,13 +5,16 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Preprocessing;
-import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
+import org.crate4j.model.LoadOptions;
+import org.crate4j.zoo.Zoo;
 import org.crate4j.train.Evaluation;
 import org.crate4j.train.GradientSync;
+import org.crate4j.train.DataIntegrity;
 import org.crate4j.train.TrainData;
 import org.crate4j.viz.ConfusionPlot;
 import picocli.CommandLine.Command;
@@ -39,6 +42,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/eval", description = "where confusion.png and eval.json go (default: ${DEFAULT-VALUE})")
     Path out;
     @Mixin
+    DataCheckOptions dataCheck;
+    @Mixin
     RuntimeOptions runtime;
 
     @Override
@@ -47,16 +52,19 @@ final class EvalCommand implements Callable<Integer> {
             throw new org.crate4j.CrateException("unknown --tta '" + tta + "': use none or flip");
         }
         String setup = runtime.apply();
-        WeightsFile file = WeightsFile.read(weights);
-        Crate m = CrateWeights.load(file, new CrateWeights.Options(model, heads, false, 0, null), runtime.device());
+        MaeWeights.Source src = MaeWeights.read(weights); // for a .pth also its training arguments (ToST's name the preset)
+        WeightsFile file = src.file();
+        ImageClassifier m = Zoo.load(src, LoadOptions.builder().preset(model).heads(heads).build(),
+                runtime.device());
+        ImageClassifier.Sizes c = m.sizes();
         TrainData d = TrainData.open(data, split, System.err);
-        if (d.val().classes().size() != m.config().numClasses()) {
-            throw new org.crate4j.CrateException(weights + " has " + m.config().numClasses() + " classes but " + d.root() + " has "
+        if (d.val().classes().size() != c.numClasses()) {
+            throw new org.crate4j.CrateException(weights + " has " + c.numClasses() + " classes but " + d.root() + " has "
                     + d.val().classes().size() + ": evaluate on the data it was trained for, or fine-tune first");
         }
-        Preprocessing pre = Preprocessing.fromMetadata(file.metadata(), d.preprocessing(m.config().channels()));
-        try (DataLoader loader = new DataLoader(d.val(), pre.evalTransform(m.config().imageHeight(), m.config().imageWidth(),
-                m.config().channels()), batch, false, false, 0, 1, 2)) {
+        Preprocessing pre = Preprocessing.fromMetadata(file.metadata(), d.preprocessing(c.channels()));
+        try (DataLoader loader = new DataLoader(d.val(), pre.evalTransform(c.imageHeight(), c.imageWidth(), c.channels()), batch, false,
+                false, 0, 1, 2).onBadFile(DataIntegrity.forEvaluation(dataCheck.strict))) {
             Evaluation.Result r = Evaluation.run(m, loader, runtime.precision(), GradientSync.none(), tta.equals("flip"));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("weights", weights.toString());
@@ -64,6 +72,8 @@ final class EvalCommand implements Callable<Integer> {
             json.put("split", split);
             json.put("tta", tta);
             json.put("images", r.images());
+            json.put("unreadable", r.unreadable().count());
+            json.put("unreadable_files", r.unreadable().first().stream().map(e -> e.file()).toList());
             json.put("top1", r.top1());
             json.put("top5", r.top5());
             json.put("loss", r.loss());
@@ -71,9 +81,12 @@ final class EvalCommand implements Callable<Integer> {
             org.crate4j.viz.AtomicWrite.text(new Gson().toJson(json) + "\n", out.resolve("eval.json"));
             ConfusionPlot.write(r.confusion(), d.val().classes(), String.format("%s on %s: top-1 %.2f%%", weights.getFileName(), split,
                     100 * r.top1()), out.resolve("confusion.png"));
-            System.out.printf("%s on %s/%s (%d images%s; %s): top-1 %.2f%%, top-5 %.2f%%, loss %.4f; wrote %s and %s%n", weights,
-                    d.root(), split, r.images(), tta.equals("flip") ? ", with mirrored copies" : "", setup, 100 * r.top1(), 100 * r.top5(), r.loss(), out.resolve("confusion.png"),
-                    out.resolve("eval.json"));
+            System.out.printf("%s on %s/%s (%d images%s%s; %s): top-1 %.2f%%, top-5 %.2f%%, loss %.4f; wrote %s and %s%n", weights,
+                    d.root(), split, r.images(), tta.equals("flip") ? ", with mirrored copies" : "", DataCheckOptions.leftOut(r.unreadable()),
+                    setup, 100 * r.top1(), 100 * r.top5(), r.loss(), out.resolve("confusion.png"), out.resolve("eval.json"));
+            if (r.unreadable().any()) {
+                System.out.println(DataCheckOptions.count(r.unreadable()) + " not evaluated: " + r.unreadable().problems());
+            }
         }
         return 0;
     }

@@ -2,8 +2,9 @@ package org.crate4j.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.crate4j.checkpoint.CrateWeights;
-import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
+import org.crate4j.model.LoadOptions;
+import org.crate4j.zoo.Zoo;
 import org.crate4j.train.TrainData;
 import org.crate4j.train.TrainOptions;
 import org.crate4j.train.RunSession;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "finetune", mixinStandardHelpOptions = true,
-        description = "Fine-tunes a pretrained CRATE (reference .pth or crate4j .safetensors): the head is dropped and re-initialised "
+        description = "Fine-tunes a pretrained classifier of any family (CRATE, CRATE-α, ViT, ToST; reference .pth or crate4j .safetensors): "
+                + "the head is dropped and re-initialised "
                 + "for the data's classes; defaults are the reference recipe (AdamW 5e-5, wd 0.01, cosine, RandAugment(2, 14), "
                 + "images resized to the model's size, plain cross-entropy).")
 final class FinetuneCommand implements Callable<Integer> {
@@ -37,10 +39,12 @@ final class FinetuneCommand implements Callable<Integer> {
         String setup = runtime.apply();
         TrainData data = TrainData.open(train.data, train.valSplit, System.err);
         int classes = data.train().classes().size();
-        Crate m = CrateWeights.load(weights, new CrateWeights.Options(model, heads, true, classes, null), runtime.device());
+        ImageClassifier m = Zoo.load(weights, LoadOptions.builder().preset(model).heads(heads).noHead(true).classes(classes).build(),
+                runtime.device());
+        ImageClassifier.Sizes size = m.sizes();
         TrainOptions opt = train.apply(TrainOptions.finetuneRecipe(null), "finetune", 1);
-        System.out.println("finetune " + weights.getFileName() + " (dim " + m.config().dim() + ", depth " + m.config().depth()
-                + ", input " + m.config().imageHeight() + "x" + m.config().imageWidth() + ") on " + data.root() + " ("
+        System.out.println("finetune " + weights.getFileName() + " (" + (m.familyName().equals("CRATE") ? "" : m.familyName() + ", ")
+                + "dim " + size.dim() + ", depth " + size.depth() + ", input " + size.imageHeight() + "x" + size.imageWidth() + ") on " + data.root() + " ("
                 + data.train().size() + " train / " + data.val().size() + " " + train.valSplit + " images, " + classes
                 + " classes, new head); " + setup + (opt.accumSteps() > 1 ? "; batch " + opt.globalBatch(1) + " as " + opt.accumSteps()
                 + " accumulated micro-batches of " + opt.batch() : ""));
@@ -50,7 +54,8 @@ final class FinetuneCommand implements Callable<Integer> {
             java.util.Map<String, Object> settings = RunRecordOptions.common(spec.commandLine().getParseResult().originalArgs(), runtime, 1);
             settings.put("weights", weights.toString());
             settings.put("options", run);
-            settings.put("model", m.config());
+            settings.put("model", m instanceof org.crate4j.model.Crate crate ? crate.config()
+                    : com.google.gson.JsonParser.parseString(m.configJson()));
             settings.put("data", String.valueOf(data.root()));
             Training.builder().model(m).data(data).options(run).precision(runtime.precision())
                     .listener(record.listeners(settings)).build().fit();

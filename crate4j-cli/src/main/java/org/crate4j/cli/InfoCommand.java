@@ -10,9 +10,14 @@ import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.WeightsInspection;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
+import org.crate4j.model.Attention;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.MssaOutput;
 import org.crate4j.model.Presets;
+import org.crate4j.zoo.Family;
+import org.crate4j.zoo.FileSummary;
+import org.crate4j.zoo.PresetSummary;
+import org.crate4j.zoo.Zoo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,7 +29,7 @@ import picocli.CommandLine.Option;
 final class InfoCommand implements Callable<Integer> {
     private static final String DEFAULT_MODEL = "crate-tiny";
 
-    @Option(names = "--model", description = "preset name, crate-* or crate-mae-* (default: " + DEFAULT_MODEL
+    @Option(names = "--model", description = "preset name of any family: crate-*, crate-mae-*, crate-alpha-*, vit-*, tost-* (default: " + DEFAULT_MODEL
             + "); with --weights, the preset naming the heads as the other commands read it")
     String model;
 
@@ -44,7 +49,11 @@ final class InfoCommand implements Callable<Integer> {
             return 0;
         }
         String name = model != null ? model : DEFAULT_MODEL;
-        if (MaePresets.exists(name)) {
+        Family family = Zoo.family(name); // an unknown name fails here, listing every family's presets
+        if (family == Family.CRATE_ALPHA || family == Family.VIT || family == Family.TOST) {
+            System.out.println(name + ": " + family.label());
+            printSummary(Zoo.summary(name));
+        } else if (MaePresets.exists(name)) {
             System.out.println(name + ": CRATE-MAE (masked autoencoder)");
             printMae(MaePresets.get(name));
         } else {
@@ -55,10 +64,11 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     /** The file's family, layout, config, keys and dtypes, as {@link WeightsInspection} read them. */
-    private static void describe(WeightsInspection w) {
+    private void describe(WeightsInspection w) {
+        Family family = Family.of(w.kind());
         System.out.println(w.path() + ": " + (w.classifier() != null || w.kind() == CheckpointKind.CLASSIFIER
                 ? "CRATE classifier" : w.mae() != null || w.kind() == CheckpointKind.MAE
-                ? "CRATE-MAE (masked autoencoder)" : "not a CRATE checkpoint"));
+                ? "CRATE-MAE (masked autoencoder)" : family != null ? family.label() : "not a checkpoint of any family crate4j knows"));
         System.out.println("  layout: " + w.layout());
         List<String> types = new ArrayList<>();
         w.dtypes().forEach((t, n) -> types.add(t + " x" + n));
@@ -67,6 +77,11 @@ final class InfoCommand implements Callable<Integer> {
         System.out.println("  ignored: " + (w.ignored().isEmpty() ? "nothing" : String.join("; ", w.ignored())));
         if (!w.presets().isEmpty()) {
             System.out.println("  shapes of preset " + String.join(", ", w.presets()));
+        }
+        FileSummary other = FileSummary.of(w, model, heads);
+        if (other != null) {
+            describeOther(w, other);
+            return;
         }
         if (w.problem() != null) {
             System.out.println("  config: not read: " + w.problem());
@@ -81,12 +96,40 @@ final class InfoCommand implements Callable<Integer> {
         }
     }
 
+    /** A CRATE-α, ViT or ToST file: the config its family's loader reads and how the keys compare with it. */
+    private static void describeOther(WeightsInspection w, FileSummary f) {
+        if (f.problem() != null) {
+            System.out.println("  config: not read: " + f.problem());
+            return;
+        }
+        printSummary(f.config());
+        System.out.println("  keys: " + (f.missing().isEmpty() && f.unexpected().isEmpty() && f.misShaped().isEmpty()
+                ? "exactly the " + w.tensors() + " the model expects" : keyProblems(f.missing(), f.unexpected(), f.misShaped())));
+    }
+
     private static String keyProblems(WeightsInspection w) {
+        return keyProblems(w.missing(), w.unexpected(), w.misShaped());
+    }
+
+    private static String keyProblems(List<String> missing, List<String> unexpected, List<String> misShaped) {
         List<String> parts = new ArrayList<>();
-        if (!w.missing().isEmpty()) parts.add(w.missing().size() + " missing " + firstFew(w.missing()));
-        if (!w.unexpected().isEmpty()) parts.add(w.unexpected().size() + " unexpected " + firstFew(w.unexpected()));
-        if (!w.misShaped().isEmpty()) parts.add(w.misShaped().size() + " mis-shaped " + firstFew(w.misShaped()));
+        if (!missing.isEmpty()) parts.add(missing.size() + " missing " + firstFew(missing));
+        if (!unexpected.isEmpty()) parts.add(unexpected.size() + " unexpected " + firstFew(unexpected));
+        if (!misShaped.isEmpty()) parts.add(misShaped.size() + " mis-shaped " + firstFew(misShaped));
         return String.join("; ", parts) + " (a loader refuses the file as it is)";
+    }
+
+    /** A CRATE-α, ViT or ToST config: its sizes, trainable parameters by part and in total, and FLOPs where counted. */
+    private static void printSummary(PresetSummary s) {
+        s.lines().forEach(l -> System.out.println("  " + l));
+        s.parts().forEach((k, n) -> System.out.printf("  %-34s %,15d%n", k, n));
+        System.out.printf("  %-34s %,15d%n", "parameters (total)", s.parameters());
+        if (s.statistics() > 0) {
+            System.out.printf("  %-34s %,15d%n", "BatchNorm running statistics", s.statistics());
+        }
+        if (s.flopsPerImage() > 0) {
+            System.out.printf("  %-34s %,15.3f%n", "GFLOPs per image (forward)", s.flopsPerImage() / 1e9);
+        }
     }
 
     private static String firstFew(List<String> items) {
@@ -106,6 +149,9 @@ final class InfoCommand implements Callable<Integer> {
         if (c.mssa() == MssaOutput.TIED) {
             System.out.println("  MSSA: tied, each head returns through its own subspace basis ([U_1 ... U_K] times a learned scale)");
         }
+        if (c.attention() != Attention.MSSA) {
+            System.out.println("  compression step: " + c.attention() + " (linear in the tokens; temp, qkv and to_out under transformer.layers.*.0.fn)");
+        }
         System.out.println(c.twoStageHead()
                 ? "  head: mlp_head LayerNorm + Linear(" + c.dim() + " -> " + c.headHidden() + "), then head Linear(" + c.headHidden()
                         + " -> " + c.numClasses() + ")"
@@ -116,7 +162,8 @@ final class InfoCommand implements Callable<Integer> {
             for (long d : s) {
                 n *= d;
             }
-            parts.merge(part(k), n, Long::sum);
+            String part = part(k);
+            parts.merge(c.attention() == Attention.TSSA ? part.replace("MSSA", "TSSA") : part, n, Long::sum);
         });
         parts.forEach((k, n) -> System.out.printf("  %-28s %,15d%n", k, n));
         System.out.printf("  %-28s %,15d%n", "parameters (total)", c.parameterCount());

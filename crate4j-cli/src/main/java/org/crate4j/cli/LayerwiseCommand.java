@@ -6,13 +6,16 @@ import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.crate4j.CrateException;
 import org.crate4j.analysis.Layerwise;
 import org.crate4j.analysis.LayerwiseResult;
 import org.crate4j.analysis.ModelInput;
 import org.crate4j.analysis.TracedEncoder;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Dataset;
+import org.crate4j.data.BadFiles;
 import org.crate4j.data.Datasets;
+import org.crate4j.train.DataIntegrity;
 import org.crate4j.viz.AtomicWrite;
 import org.crate4j.viz.LayerwisePlot;
 import picocli.CommandLine.Command;
@@ -46,6 +49,8 @@ final class LayerwiseCommand implements Callable<Integer> {
     Path out;
 
     @Mixin
+    DataCheckOptions dataCheck;
+    @Mixin
     RuntimeOptions runtime;
 
     @Override
@@ -56,16 +61,24 @@ final class LayerwiseCommand implements Callable<Integer> {
         var transform = ModelInput.fitAndCrop(encoder.channels(), encoder.imageHeight(), encoder.imageWidth(),
                 weights.normalization(encoder.channels()));
         LayerwiseResult r;
-        try (DataLoader loader = new DataLoader(ds, transform, Math.max(1, batch), true, false, 0, 1, 2);
+        BadFiles unreadable;
+        // decoded on this thread, as the batches are needed: the unreadable files counted are those the measurement met
+        try (DataLoader loader = new DataLoader(ds, transform, Math.max(1, batch), true, false, 0, 0, 1)
+                        .onBadFile(DataIntegrity.forEvaluation(dataCheck.strict));
                 ProgressBar bar = new ProgressBarBuilder().setTaskName("layerwise").setInitialMax(n).setStyle(ProgressBarStyle.ASCII)
                         .setUnit(" img", 1).build()) {
             r = Layerwise.measure(encoder, loader, n, bar::stepBy);
+            unreadable = loader.badFiles();
+        }
+        if (r.images() == 0) {
+            throw new CrateException("no image of " + data + " (" + split + ") can be read: " + unreadable.problems());
         }
         r = r.withIncoherence(weights.incoherence());
         JsonObject json = Json.GSON.toJsonTree(r).getAsJsonObject();
         json.addProperty("weights", weights.weights.toString());
         json.addProperty("data", data.toString());
         json.addProperty("split", split);
+        json.addProperty("unreadable", unreadable.count());
         AtomicWrite.text(Json.GSON.toJson(json) + "\n", out.resolve("layerwise.json"));
         AtomicWrite.png(LayerwisePlot.render(r, weights.weights.getFileName().toString()), out.resolve("layerwise.png"));
         System.out.println("layer  coding rate (mean ± std)   non-zero fraction (mean ± std)   subspace coherence (heads)   ||DᵀD-I||/||I||");
@@ -75,7 +88,11 @@ final class LayerwiseCommand implements Callable<Integer> {
             System.out.printf("%5d  %10.3f ± %-10.3f   %8.4f ± %-8.4f        %-26s   %.4f%n", s.layer(), s.codingRate().mean(),
                     s.codingRate().std(), s.nonZeroFraction().mean(), s.nonZeroFraction().std(), subspaces, s.dictionaryCoherence());
         }
-        System.out.println("wrote " + out.resolve("layerwise.json") + " and " + out.resolve("layerwise.png") + " (" + r.images() + " images)");
+        System.out.println("wrote " + out.resolve("layerwise.json") + " and " + out.resolve("layerwise.png") + " (" + r.images() + " images"
+                + DataCheckOptions.leftOut(unreadable) + ")");
+        if (unreadable.any()) {
+            System.out.println(DataCheckOptions.count(unreadable) + " skipped: " + unreadable.problems());
+        }
         return 0;
     }
 }

@@ -61,6 +61,8 @@ final class LinearProbeCommand implements Callable<Integer> {
     long seed;
 
     @Mixin
+    DataCheckOptions dataCheck;
+    @Mixin
     RuntimeOptions runtime;
 
     @Override
@@ -98,19 +100,26 @@ final class LinearProbeCommand implements Callable<Integer> {
         Dataset trainSet = trainImages == null ? d.train() : Datasets.head(d.train(), trainImages);
         ProbeFeatures train, test;
         if (model != null) {
-            train = ProbeFeatures.encoder(model, pooling, trainSet, tf, batch, workers, runtime.precision(), "features train");
-            test = ProbeFeatures.encoder(model, pooling, d.val(), tf, batch, workers, runtime.precision(), "features test");
+            train = ProbeFeatures.encoder(model, pooling, trainSet, tf, batch, workers, runtime.precision(), "features train", dataCheck.strict);
+            test = ProbeFeatures.encoder(model, pooling, d.val(), tf, batch, workers, runtime.precision(), "features test", dataCheck.strict);
         } else {
             int dim = channels * size * size;
-            train = ProbeFeatures.pixels(trainSet, tf, batch, workers, dim, "pixels train");
-            test = ProbeFeatures.pixels(d.val(), tf, batch, workers, dim, "pixels test");
+            train = ProbeFeatures.pixels(trainSet, tf, batch, workers, dim, "pixels train", dataCheck.strict);
+            test = ProbeFeatures.pixels(d.val(), tf, batch, workers, dim, "pixels test", dataCheck.strict);
         }
         LinearProbe.Settings settings = new LinearProbe.Settings(epochs, 256, lr, 1e-4, seed);
         LinearProbe.Result r = LinearProbe.fit(train, test, d.train().classes().size(), settings);
         String what = rawPixels ? "raw pixels" : (randomInit ? "randomly initialised encoder like " : "encoder of ") + weights.weights;
         String pooled = rawPixels ? "" : ", " + pooling.name().toLowerCase() + " features";
-        System.out.printf("linear probe top-1 %.2f%% on %d held-out images (%s%s, dim %d; train top-1 %.2f%% on %d images, %d epochs)%n",
-                100 * r.top1(), test.count(), what, pooled, train.dim(), 100 * r.trainTop1(), train.count(), epochs);
+        System.out.printf("linear probe top-1 %.2f%% on %d held-out images (%s%s, dim %d; train top-1 %.2f%% on %d images, %d epochs%s%s)%n",
+                100 * r.top1(), test.count(), what, pooled, train.dim(), 100 * r.trainTop1(), train.count(), epochs,
+                DataCheckOptions.leftOut("the training split", train.unreadable()), DataCheckOptions.leftOut("the held-out split", test.unreadable()));
+        for (ProbeFeatures f : new ProbeFeatures[] {train, test}) {
+            if (f.unreadable().any()) {
+                System.out.println(DataCheckOptions.count(f.unreadable()) + " left out of the " + (f == train ? "training" : "held-out")
+                        + " features: " + f.unreadable().problems());
+            }
+        }
         JsonObject j = new JsonObject();
         j.addProperty("probe", kind);
         j.addProperty("weights", weights.weights == null ? null : weights.weights.toString());
@@ -120,6 +129,8 @@ final class LinearProbeCommand implements Callable<Integer> {
         j.addProperty("train_top1", r.trainTop1());
         j.addProperty("train_images", train.count());
         j.addProperty("test_images", test.count());
+        j.addProperty("train_unreadable", train.unreadable().count());
+        j.addProperty("test_unreadable", test.unreadable().count());
         j.addProperty("epochs", epochs);
         System.out.println(new Gson().toJson(j));
         return 0;

@@ -89,6 +89,8 @@ final class MaePretrainCommand implements Callable<Integer> {
             + "next epoch, its step counts rescaled")
     boolean resume;
     @Mixin
+    DataCheckOptions dataCheck;
+    @Mixin
     RuntimeOptions runtime;
     @Mixin
     RunRecordOptions record;
@@ -189,6 +191,7 @@ final class MaePretrainCommand implements Callable<Integer> {
             o.workers = workers;
             o.outDir = out;
             o.resume = resume;
+            o.strictData = dataCheck.strict;
             return o;
         });
     }

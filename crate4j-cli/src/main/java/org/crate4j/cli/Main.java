@@ -1,5 +1,6 @@
 package org.crate4j.cli;
 
+import java.io.PrintWriter;
 import org.crate4j.CrateException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,21 +42,7 @@ public final class Main implements Runnable {
         args = RunConfig.expand(args);
         CommandLine cli = new CommandLine(new Main());
         cli.setOverwrittenOptionsAllowed(true); // --config's options first, the user's after them win
-        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            Throwable e = ex;
-            while (!(e instanceof CrateException) && e.getCause() != null && e.getCause() != e) {
-                e = e.getCause();
-            }
-            if (verbose) {
-                ex.printStackTrace();
-            }
-            if (e instanceof CrateException) {
-                cmd.getErr().println("crate: " + e.getMessage());
-                return 2;
-            }
-            cmd.getErr().println("crate: internal error: " + ex + (verbose ? "" : " (run with --verbose for the stack trace)"));
-            return 1;
-        });
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> report(ex, cmd.getErr(), verbose));
         cli.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("crate: " + ex.getMessage());
             ex.getCommandLine().getErr().println("(see 'crate " + ex.getCommandLine().getCommandName() + " --help')");
@@ -71,5 +58,37 @@ public final class Main implements Runnable {
             return new CommandLine.RunLast().execute(parsed);
         });
         return cli.execute(args);
+    }
+
+    /**
+     * Reports a command's failure and returns the exit code: a {@link CrateException} (also as the
+     * cause of another) is bad input, one line and 2; anything else is a bug, 1. Without verbose
+     * every report is one line, however many lines the message has (libtorch's do); with it, the
+     * stack trace and the whole message.
+     */
+    static int report(Exception ex, PrintWriter err, boolean verbose) {
+        Throwable e = ex;
+        while (!(e instanceof CrateException) && e.getCause() != null && e.getCause() != e) {
+            e = e.getCause();
+        }
+        if (verbose) {
+            ex.printStackTrace(err);
+        }
+        if (e instanceof CrateException) {
+            String m = String.valueOf(e.getMessage());
+            err.println("crate: " + (verbose || m.lines().count() <= 1 ? m : firstLine(m) + " (run with --verbose for the rest)"));
+            return 2;
+        }
+        String what = ex.getClass().getName() + (ex.getMessage() == null ? "" : ": " + firstLine(ex.getMessage()));
+        err.println("crate: internal error: " + (verbose ? ex : what + " (run with --verbose for the stack trace)"));
+        return 1;
+    }
+
+    /**
+     * The first line of a message. libtorch's errors go on with "Exception raised from …" and
+     * dozens of native stack frames, which only --verbose shows.
+     */
+    static String firstLine(String message) {
+        return message.lines().filter(l -> !l.isBlank()).findFirst().orElse("").strip();
     }
 }

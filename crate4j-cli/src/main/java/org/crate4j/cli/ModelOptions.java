@@ -8,25 +8,27 @@ import org.crate4j.analysis.Incoherence;
 import org.crate4j.analysis.ModelInput;
 import org.crate4j.analysis.TracedEncoder;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.mae.CrateMae;
-import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
+import org.crate4j.model.LoadOptions;
+import org.crate4j.zoo.Family;
+import org.crate4j.zoo.Zoo;
 import picocli.CommandLine.Option;
 
 /**
- * The weights the analysis commands look inside, and how their inputs are normalised. A CRATE
- * classifier or a CRATE-MAE encoder, whichever the file holds.
+ * The weights the analysis commands look inside, and how their inputs are normalised: a classifier
+ * of any family ({@link Zoo}) or a CRATE-MAE encoder, whichever the file holds.
  */
 final class ModelOptions {
     @Option(names = "--weights", required = true,
-            description = "CRATE classifier or CRATE-MAE weights: a reference checkpoint (.pth) or crate4j .safetensors")
+            description = "weights of any family (CRATE, CRATE-MAE, CRATE-α, ViT, ToST): a reference checkpoint (.pth) or crate4j .safetensors")
     Path weights;
 
-    @Option(names = "--model", description = "preset naming heads/channels when a .pth leaves them open (e.g. crate-tiny, crate-mae-base)")
+    @Option(names = "--model", description = "preset naming heads/channels when a .pth leaves them open (e.g. crate-tiny, crate-mae-base, crate-alpha-b16)")
     String model;
 
     @Option(names = "--heads", defaultValue = "0", description = "number of heads, when neither the file nor --model says")
@@ -34,6 +36,7 @@ final class ModelOptions {
 
     /** The file's metadata (our mean/std), kept from {@link #load()} so the file is read once. */
     private Map<String, String> metadata;
+    private Family family;
     /** Measures the loaded model's weights, on demand (only layerwise asks). */
     private Supplier<List<Incoherence.Layer>> incoherence;
 
@@ -48,16 +51,23 @@ final class ModelOptions {
         MaeWeights.Source src = MaeWeights.read(weights); // for a .pth also the MAE training arguments
         metadata = src.file().metadata();
         if (CheckpointKind.of(src.file().shapes(), metadata) == CheckpointKind.MAE) {
+            family = Family.CRATE_MAE;
             CrateMae mae = MaeWeights.load(src, new MaeWeights.Options(model, heads, 0, true, null, null, null), device);
             incoherence = () -> Incoherence.of(mae);
             return TracedEncoder.of(mae);
         }
-        Crate crate = CrateWeights.load(src.file(), new CrateWeights.Options(model, heads, false, 0, null), device).train(false);
-        incoherence = () -> Incoherence.of(crate);
-        return TracedEncoder.of(crate);
+        family = Zoo.recognise(src.file());
+        ImageClassifier classifier = Zoo.load(src, LoadOptions.builder().preset(model).heads(heads).build(), device).train(false);
+        incoherence = () -> Incoherence.of(classifier);
+        return TracedEncoder.of(classifier);
     }
 
-    /** The loaded model's incoherence figures, one per layer, from its weights ({@link #load} first). */
+    /** The family of the loaded weights (after {@link #encoder}); CRATE for files no family's keys name. */
+    Family family() {
+        return family == null ? Family.CRATE : family;
+    }
+
+    /** The loaded model's incoherence figures, one per layer, from its weights ({@link #load} first; empty for ViT and ToST). */
     List<Incoherence.Layer> incoherence() {
         if (incoherence == null) {
             throw new IllegalStateException("no model loaded");

@@ -65,6 +65,8 @@ final class OptionRules {
             Map.entry("--steps", ints(1, 1_000_000)),
             Map.entry("--accum-steps", ints(1, 1 << 16)),
             Map.entry("bench --warmup", ints(0, 1_000_000)),
+            Map.entry("bench --time-limit", new Range(0, false, 1e6, true, false)),
+            Map.entry("bench --memory-limit", new Range(0, false, 1 << 16, true, false)),
             Map.entry("--lr", closed(0, 10)),
             Map.entry("--min-lr", closed(0, 10)),
             Map.entry("--blr", new Range(0, false, 10, true, false)),

@@ -9,14 +9,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.crate4j.CrateException;
-import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.data.FloatImage;
 import org.crate4j.data.ImageFiles;
 import org.crate4j.data.Preprocessing;
 import org.crate4j.data.Transform;
-import org.crate4j.model.Crate;
-import org.crate4j.model.CrateConfig;
+import org.crate4j.model.ImageClassifier;
+import org.crate4j.model.LoadOptions;
+import org.crate4j.zoo.Zoo;
 import org.crate4j.train.Prediction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,10 +28,10 @@ import picocli.CommandLine.Parameters;
         description = "Top-k classes with probabilities for images. Images at the model's input size are used as they are; "
                 + "others get the reference's evaluation resize (shorter side size*256/224) and centre crop.")
 final class PredictCommand implements Callable<Integer> {
-    @Option(names = "--weights", required = true, description = "reference checkpoint (.pth) or crate4j .safetensors")
+    @Option(names = "--weights", required = true, description = "a classifier of any family (CRATE, CRATE-α, ViT, ToST): reference checkpoint (.pth) or crate4j .safetensors")
     Path weights;
 
-    @Option(names = "--model", description = "preset for heads/channels of reference checkpoints (e.g. crate-base)")
+    @Option(names = "--model", description = "preset for heads/channels of reference checkpoints, of the file's family (e.g. crate-base, crate-alpha-b16, vit-small)")
     String model;
 
     @Option(names = "--heads", defaultValue = "0", description = "heads, when the width matches no preset")
@@ -60,9 +61,11 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String setup = runtime.apply();
-        WeightsFile file = WeightsFile.read(weights);
-        Crate m = CrateWeights.load(file, new CrateWeights.Options(model, heads, false, 0, null), runtime.device());
-        CrateConfig c = m.config();
+        MaeWeights.Source src = MaeWeights.read(weights); // for a .pth also its training arguments (ToST's name the preset)
+        WeightsFile file = src.file();
+        ImageClassifier m = Zoo.load(src, LoadOptions.builder().preset(model).heads(heads).build(),
+                runtime.device());
+        ImageClassifier.Sizes c = m.sizes();
         Preprocessing pre = Preprocessing.fromMetadata(file.metadata(), Preprocessing.defaultFor(c.channels()));
         if (mean != null || std != null) {
             pre = new Preprocessing(mean != null ? mean : pre.mean(), std != null ? std : pre.std(), pre.cropFraction(), pre.classes());

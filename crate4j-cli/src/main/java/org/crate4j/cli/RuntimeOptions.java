@@ -19,7 +19,7 @@ public final class RuntimeOptions {
     @Option(names = "--threads", defaultValue = "0", description = "intra-op threads (default: all cores)")
     int threads;
 
-    @Option(names = "--verbose", description = "show stack traces on errors")
+    @Option(names = "--verbose", description = "show stack traces on errors, and libtorch's own warnings")
     boolean verbose;
 
     Device device() {
@@ -32,11 +32,12 @@ public final class RuntimeOptions {
 
     /**
      * Checks the device (one line and exit 2 when CUDA is asked for but not there, before the
-     * command reads or writes anything), applies threads and returns a one-line description for
-     * the command's output.
+     * command reads or writes anything), applies threads and the native log level (libtorch's
+     * warnings only with --verbose) and returns a one-line description for the command's output.
      */
     String apply() {
         device().require();
+        Torch.nativeWarnings(verbose); // e.g. c10d's native stack dumps when a data-parallel peer dies
         int n = Torch.setThreads(threads);
         return "device " + device() + ", precision " + precision() + ", threads " + n;
     }

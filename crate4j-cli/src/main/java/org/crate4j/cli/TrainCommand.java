@@ -1,5 +1,6 @@
 package org.crate4j.cli;
 
+import com.google.gson.JsonParser;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -8,8 +9,10 @@ import org.crate4j.dist.DataParallel;
 import org.crate4j.dist.DistEnv;
 import org.crate4j.engine.Device;
 import org.crate4j.io.RunFolders;
+import org.crate4j.model.Attention;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.Presets;
 import org.crate4j.train.GradientSync;
 import org.crate4j.train.TrainData;
@@ -21,17 +24,25 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import org.crate4j.zoo.Family;
+import org.crate4j.zoo.Zoo;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Trains CRATE from scratch. With no --data: the default small CRATE on Fashion-MNIST, fitted to a 10-minute budget.")
+        description = "Trains a classifier of any family from scratch (CRATE, CRATE-α, ViT, ToST: --model crate-alpha-fmnist, vit-fmnist, "
+                + "tost-fmnist, …). With no --data: the default small CRATE on Fashion-MNIST, fitted to a 10-minute budget.")
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "preset (default: crate-fmnist on Fashion-MNIST, else crate-tiny)")
+    @Option(names = "--model", description = "preset of any classifier family (default: crate-fmnist on Fashion-MNIST, else crate-tiny); "
+            + "--dim, --depth, --heads, --patch, --pool, --patch-window and --patch-code apply to CRATE presets only")
     String model;
     @Option(names = "--recipe", defaultValue = "default",
             description = "default (Fashion-MNIST job) or imagenet (reference README: crate-tiny, Lion 2e-4, wd 0.05, batch 512, 200 epochs, smoothing 0.1)")
     String recipe;
     @Option(names = "--image-size", description = "input size (default: the preset's, or the data's for Fashion-MNIST)")
     Integer imageSize;
+    @Option(names = "--attention", paramLabel = "STEP", description = "CRATE presets: the compression step of every layer, mssa (the "
+            + "reference's subspace self-attention, O(n^2) in the tokens) or tssa (ToST's token statistics self-attention, O(n), "
+            + "under the same keys); default: mssa")
+    String attention;
     @Option(names = "--dropout", defaultValue = "0", description = "dropout in attention (default: ${DEFAULT-VALUE})")
     double dropout;
     @Option(names = "--nproc", defaultValue = "auto",
@@ -122,17 +133,27 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions opt = train.apply(base, "train", env.worldSize());
         TrainData data = DataParallel.localLeaderFirst(sync, () -> TrainData.open(train.data, train.valSplit, System.err));
         String preset = model != null ? model : (data.fashionMnist() && !imagenet ? "crate-fmnist" : "crate-tiny");
-        CrateConfig c = Presets.get(preset);
         int channels = data.train().channels();
-        int size = imageSize != null ? imageSize : data.fashionMnist() && model == null ? 28 : c.imageHeight();
-        c = arch.apply(c, size);
-        c = c.withClasses(data.train().classes().size()).withChannels(channels).withImageSize(size, size).withDropout(dropout, 0);
+        Family family = Zoo.family(preset);
+        CrateConfig c = null;
+        if (family == Family.CRATE) {
+            c = Presets.get(preset);
+            int size = imageSize != null ? imageSize : data.fashionMnist() && model == null ? 28 : c.imageHeight();
+            c = arch.apply(c, size);
+            c = c.withClasses(data.train().classes().size()).withChannels(channels).withImageSize(size, size).withDropout(dropout, 0);
+            c = attention != null ? c.withAttention(Attention.parse(attention)) : c;
+        } else {
+            arch.requireNone(preset);
+            if (attention != null) {
+                throw new org.crate4j.CrateException("--attention chooses CRATE's compression step, not " + preset + "'s: drop it");
+            }
+        }
         if (imagenet && train.augment == null) {
             opt = opt.with(b -> { b.augment = "imagenet"; return b; });
         }
         if (sync.rank() == 0) {
             System.out.println("train " + preset + " on " + data.root() + " (" + data.train().size() + " train / " + data.val().size()
-                    + " " + train.valSplit + " images, " + c.numClasses() + " classes); " + setup
+                    + " " + train.valSplit + " images, " + data.train().classes().size() + " classes); " + setup
                     + (env.distributed() ? "; " + env.worldSize() + " processes" : "")
                     + String.format("; global batch %d (%d per process%s), lr %.3g", opt.globalBatch(env.worldSize()), opt.batch(),
                             opt.accumSteps() > 1 ? " x " + opt.accumSteps() + " accumulated micro-batches" : "", opt.lr()));
@@ -146,12 +167,13 @@ final class TrainCommand implements Callable<Integer> {
             TrainOptions run = opt.with(b -> { b.outDir = dir; return b; });
             Map<String, Object> settings = RunRecordOptions.common(spec.commandLine().getParseResult().originalArgs(), runtime,
                     env.worldSize());
-            settings.put("resolved_argv", resolvedArgs(preset, c, run, env.worldSize()));
-            settings.put("options", run);
-            settings.put("model", Map.of("preset", preset, "config", c));
-            settings.put("data", String.valueOf(data.root()));
             org.crate4j.engine.Torch.seed(run.seed());
-            Crate m = Crate.create(c, device);
+            ImageClassifier m = c != null ? Crate.create(c, device) : Zoo.create(preset,
+                    new Zoo.Fit(channels, data.train().classes().size(), imageSize != null ? imageSize : 0, dropout), device);
+            settings.put("resolved_argv", resolvedArgs(preset, c, m, run, env.worldSize()));
+            settings.put("options", run);
+            settings.put("model", Map.of("preset", preset, "config", c != null ? c : JsonParser.parseString(m.configJson())));
+            settings.put("data", String.valueOf(data.root()));
             Training.builder().model(m).data(data).options(run).precision(runtime.precision()).sync(sync)
                     .listener(record.listeners(settings)).build().fit();
         }
@@ -162,15 +184,25 @@ final class TrainCommand implements Callable<Integer> {
      * The command line that trains this run again whatever the defaults of a later version: every
      * option as resolved (recipe, preset, processes applied). {@code --config run.json} reads it.
      */
-    private List<String> resolvedArgs(String preset, CrateConfig c, TrainOptions o, int world) {
+    private List<String> resolvedArgs(String preset, CrateConfig c, ImageClassifier m, TrainOptions o, int world) {
         List<String> a = new ArrayList<>(List.of("train", "--recipe", recipe, "--model", preset));
         if (train.data != null) {
             a.addAll(List.of("--data", train.data.toString()));
         }
-        add(a, "--val-split", train.valSplit, "--image-size", c.imageHeight(), "--dim", c.dim(), "--depth", c.depth(),
-                "--heads", c.heads(), "--patch", c.patchSize(), "--patch-window", c.patchWindow(), "--patch-code", c.patchCode(),
-                "--pool", c.pool().name().toLowerCase(java.util.Locale.ROOT), "--mssa", c.mssa(), "--dropout", c.dropout(),
-                "--batch", o.batch(), "--accum-steps", o.accumSteps(), "--optimizer", o.optimizer(), "--lr", o.lr(),
+        if (c != null) {
+            add(a, "--val-split", train.valSplit, "--image-size", c.imageHeight(), "--dim", c.dim(), "--depth", c.depth(),
+                    "--heads", c.heads(), "--patch", c.patchSize(), "--patch-window", c.patchWindow(), "--patch-code", c.patchCode(),
+                    "--pool", c.pool().name().toLowerCase(java.util.Locale.ROOT), "--dropout", c.dropout());
+            if (c.attention() != org.crate4j.model.Attention.MSSA) {
+                add(a, "--attention", c.attention().name().toLowerCase(java.util.Locale.ROOT));
+            }
+            if (c.mssa() != org.crate4j.model.MssaOutput.FREE) {
+                add(a, "--mssa", c.mssa());
+            }
+        } else { // the architecture flags shape CRATE only; the other families' presets fix theirs
+            add(a, "--val-split", train.valSplit, "--image-size", m.sizes().imageHeight(), "--dropout", dropout);
+        }
+        add(a, "--batch", o.batch(), "--accum-steps", o.accumSteps(), "--optimizer", o.optimizer(), "--lr", o.lr(),
                 "--min-lr", o.minLr(), "--wd", o.weightDecay(), "--warmup-epochs", o.warmupEpochs(),
                 "--label-smoothing", o.labelSmoothing(), "--clip", o.clipNorm(), "--seed", o.seed(), "--workers", o.workers(),
                 "--time-budget", o.timeBudgetMin(), "--augment", o.augment(), "--patch-dropout", o.patchDropout(),

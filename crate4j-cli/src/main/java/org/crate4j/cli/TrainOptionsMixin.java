@@ -2,6 +2,7 @@ package org.crate4j.cli;
 
 import java.nio.file.Path;
 import org.crate4j.train.TrainOptions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Flags shared by train and finetune; each overrides the recipe's value only when given. */
@@ -51,6 +52,8 @@ final class TrainOptionsMixin {
     Double patchDropoutUntil;
     @Option(names = "--sam", description = "sharpness-aware minimisation radius rho (0: off); doubles the cost of a step")
     Double sam;
+    @Mixin
+    DataCheckOptions dataCheck;
 
     /** The recipe with the flags applied, for {@code world} processes (see {@link TrainOptions#forWorld}). */
     TrainOptions apply(TrainOptions base, String command, int world) {
@@ -78,6 +81,7 @@ final class TrainOptionsMixin {
             if (sam != null) b.sam = sam;
             b.outDir = out != null ? out : Path.of("runs", command);
             b.resume = resume;
+            b.strictData = dataCheck.strict;
             if (budget != null && epochs == null && b.timeBudgetMin > 0 && base.epochs() > 0) {
                 b.epochs = base.epochs(); // a recipe's epochs stay; the budget only stops
             }

@@ -32,10 +32,15 @@ class MaeCommandsTest {
 
     /** A small untrained CRATE-MAE for 8×8 grey images, saved as mae-pretrain would. */
     private Path tinyMae() {
+        return tinyMae(tmp.resolve("mae.safetensors"), 8, 1);
+    }
+
+    /** A small untrained CRATE-MAE (patch 4, dim 16, depth 1, 2 heads) for {@code size}² images of {@code channels}, saved as mae-pretrain would. */
+    static Path tinyMae(Path file, int size, int channels) {
         Torch.seed(3);
-        CrateMae m = CrateMae.create(MaeConfig.of(8, 4, 1, 16, 1, 2));
-        Path file = tmp.resolve("mae.safetensors");
-        MaeWeights.save(m, file, Map.of("mean", "[0.5]", "std", "[0.5]"));
+        CrateMae m = CrateMae.create(MaeConfig.of(size, 4, channels, 16, 1, 2));
+        String mean = channels == 1 ? "[0.5]" : "[0.5,0.5,0.5]", std = mean;
+        MaeWeights.save(m, file, Map.of("mean", mean, "std", std));
         return file;
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.checkpoint.StateDictCheck;
@@ -22,7 +23,7 @@ import org.crate4j.model.ParameterSpec;
  * metadata.
  */
 public final class AlphaWeights {
-    public static final String FORMAT = "crate4j-crate-alpha";
+    public static final String FORMAT = CheckpointKind.ALPHA_FORMAT;
     private static final Gson GSON = new Gson();
 
     private AlphaWeights() {}

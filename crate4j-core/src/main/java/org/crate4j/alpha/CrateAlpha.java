@@ -1,5 +1,6 @@
 package org.crate4j.alpha;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,7 +13,9 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.ConvStem;
+import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LayerTrace;
+import org.crate4j.model.ParameterKind;
 import org.crate4j.model.Layers;
 import org.crate4j.model.Mssa;
 import org.crate4j.model.ParameterSpec;
@@ -24,7 +27,7 @@ import org.crate4j.model.PositionEmbedding;
  * of compression (MSSA) then sparsification (ODL), each with a residual, and class-token pooling
  * into a LayerNorm + Linear head. Parameters carry the reference's state-dict keys.
  */
-public final class CrateAlpha {
+public final class CrateAlpha implements ImageClassifier {
     private final AlphaConfig config;
     private final Parameters params;
     private final List<Mssa> compression = new ArrayList<>();
@@ -77,6 +80,29 @@ public final class CrateAlpha {
             device = target;
         }
         return this;
+    }
+
+    @Override public String familyName() { return "CRATE-α"; }
+
+    @Override
+    public Sizes sizes() {
+        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
+                config.dim(), config.depth());
+    }
+
+    /** The (B, d) vector the head reads. */
+    @Override
+    public Tensor features(Tensor images) {
+        return pooled(forwardFeatures(images, null));
+    }
+
+    @Override public Map<String, ParameterKind> kinds() { return ImageClassifier.kindsOf(specs()); }
+    @Override public String format() { return AlphaWeights.FORMAT; }
+    @Override public String configJson() { return AlphaWeights.toJson(config); }
+
+    @Override
+    public void save(Path path, Map<String, String> metadata) {
+        AlphaWeights.save(this, path, metadata);
     }
 
     /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */

@@ -47,10 +47,11 @@ public record ClassTokenAttention(int layer, int gridHeight, int gridWidth, floa
         }
     }
 
-    /** A (B, h, n, n) with n = 1 + gh·gw, class token first → one record per image. */
+    /** A (B, h, n, n) with n = 1 + gh·gw, class token first (or its row alone, (B, h, 1, n)) → one record per image. */
     public static List<ClassTokenAttention> fromAttention(Tensor attention, int layer, int gridHeight, int gridWidth) {
         int patches = gridHeight * gridWidth;
-        if (attention.dim() != 4 || attention.size(2) != patches + 1 || attention.size(3) != patches + 1) {
+        // (B, h, 1, n) is the class token's row alone (what families without pairwise attention trace, see LayerTrace)
+        if (attention.dim() != 4 || (attention.size(2) != patches + 1 && attention.size(2) != 1) || attention.size(3) != patches + 1) {
             throw new CrateException("attention of shape " + Arrays.toString(Torch.shape(attention)) + " does not fit a "
                     + gridHeight + "x" + gridWidth + " patch grid plus a class token (B, h, " + (patches + 1) + ", " + (patches + 1) + ")");
         }

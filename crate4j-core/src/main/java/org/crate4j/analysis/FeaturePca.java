@@ -86,7 +86,8 @@ public final class FeaturePca {
         encoder.checkLayer(layer);
         return Scopes.keep(() -> {
             try (NoGradGuard noGrad = new NoGradGuard()) {
-                return PatchFeatures.concatenatedHeads(encoder.trace(images).get(layer).subspaces()).contiguous();
+                long patches = (images.size(2) / encoder.patchSize()) * (images.size(3) / encoder.patchSize());
+                return PatchFeatures.concatenatedHeads(encoder.trace(images).get(layer).subspaces(), patches).contiguous();
             }
         });
     }

@@ -53,7 +53,7 @@ public final class ImageSegmentation {
             LayerTrace t = encoder.trace(image).get(layer);
             HeadMaps maps = AttentionMaps.maps(AttentionMaps.classTokenMaps(t.attention(), gh, gw).select(0, 0));
             boolean[][] masks = CoarseSegmentation.headMasks(maps, mass);
-            Tensor features = PatchFeatures.concatenatedHeads(t.subspaces()).select(0, 0);
+            Tensor features = PatchFeatures.concatenatedHeads(t.subspaces(), (long) gh * gw).select(0, 0);
             return new Result(layer, gh, gw, maps, masks, MaskCut.discover(features, gh, gw, objects, tau));
         }
     }

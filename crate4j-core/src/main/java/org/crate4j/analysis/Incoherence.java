@@ -13,6 +13,7 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.Mssa;
 
 /**
@@ -53,11 +54,26 @@ public final class Incoherence {
 
     private Incoherence() {}
 
-    /** Every layer of a CRATE classifier: MSSA's subspaces and ISTA's dictionary. */
+    /**
+     * Every layer of a classifier whose layers are CRATE's subspaces and dictionary (CRATE,
+     * CRATE-α); empty for the families without them (ViT's attention has separate queries and
+     * keys, ToST's MLP no dictionary).
+     */
+    public static List<Layer> of(ImageClassifier model) {
+        if (model instanceof Crate c) {
+            return of(c);
+        }
+        if (model instanceof CrateAlpha a) {
+            return of(a);
+        }
+        return List.of();
+    }
+
+    /** Every layer of a CRATE classifier: the compression step's subspaces (MSSA's or TSSA's) and ISTA's dictionary. */
     public static List<Layer> of(Crate model) {
         List<Layer> out = new ArrayList<>();
         for (int i = 0; i < model.config().depth(); i++) {
-            out.add(layer(i, model.mssa(i), model.ista(i).dictionary()));
+            out.add(layer(i, model.subspaceBases(i), model.config().heads(), model.ista(i).dictionary()));
         }
         return out;
     }
@@ -66,7 +82,8 @@ public final class Incoherence {
     public static List<Layer> of(CrateMae model) {
         List<Layer> out = new ArrayList<>();
         for (int i = 0; i < model.config().encoderDepth(); i++) {
-            out.add(layer(i, model.encoderMssa(i), model.encoderIsta(i).dictionary()));
+            Mssa mssa = model.encoderMssa(i);
+            out.add(layer(i, mssa.subspaceBases(), mssa.heads(), model.encoderIsta(i).dictionary()));
         }
         return out;
     }
@@ -75,13 +92,14 @@ public final class Incoherence {
     public static List<Layer> of(CrateAlpha model) {
         List<Layer> out = new ArrayList<>();
         for (int i = 0; i < model.config().depth(); i++) {
-            out.add(layer(i, model.mssa(i), model.odl(i).dictionary()));
+            Mssa mssa = model.mssa(i);
+            out.add(layer(i, mssa.subspaceBases(), mssa.heads(), model.odl(i).dictionary()));
         }
         return out;
     }
 
-    static Layer layer(int index, Mssa mssa, Tensor dictionary) {
-        Pair p = subspaces(mssa.subspaceBases(), mssa.heads());
+    static Layer layer(int index, Tensor subspaceBases, int heads, Tensor dictionary) {
+        Pair p = subspaces(subspaceBases, heads);
         return new Layer(index, p == null ? null : p.coherence(), p == null ? null : new int[] {p.first(), p.second()},
                 dictionary(dictionary));
     }

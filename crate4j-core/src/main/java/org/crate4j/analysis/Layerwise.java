@@ -1,6 +1,7 @@
 package org.crate4j.analysis;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.function.IntConsumer;
 import org.bytedeco.javacpp.PointerScope;
@@ -71,15 +72,15 @@ public final class Layerwise {
 
     /**
      * Runs the encoder over batches until {@code maxImages} images were measured, reporting each
-     * batch's image count to {@code progress}. Every batch's tensors are freed before the next.
+     * batch's image count to {@code progress}. No batch is asked for once enough are measured (a
+     * loader then reads, and counts as unreadable, only what was needed). Every batch's tensors are
+     * freed before the next.
      */
     public static LayerwiseResult measure(TracedEncoder encoder, Iterable<Batch> batches, int maxImages, IntConsumer progress) {
         Layerwise acc = new Layerwise(encoder.depth());
-        for (Batch b : batches) {
+        for (Iterator<Batch> it = batches.iterator(); acc.images() < maxImages && it.hasNext(); ) {
+            Batch b = it.next();
             int take = Math.min(b.size(), maxImages - acc.images());
-            if (take <= 0) {
-                break;
-            }
             try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
                 Tensor x = Torch.floats(encoder.device(), b.images(), b.size(), b.channels(), b.height(), b.width()).narrow(0, 0, take);
                 acc.add(encoder.trace(x));

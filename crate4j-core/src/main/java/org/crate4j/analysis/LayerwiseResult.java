@@ -30,8 +30,11 @@ public record LayerwiseResult(int images, double epsilon, List<LayerStats> layer
         }
     }
 
-    /** The same measurements with each layer's incoherence figures (one per layer, in order) added. */
+    /** The same measurements with each layer's incoherence figures (one per layer, in order; none: unchanged) added. */
     public LayerwiseResult withIncoherence(List<Incoherence.Layer> weights) {
+        if (weights.isEmpty()) {
+            return this;
+        }
         if (weights.size() != layers.size()) {
             throw new IllegalArgumentException("expected incoherence of " + layers.size() + " layers, got " + weights.size());
         }

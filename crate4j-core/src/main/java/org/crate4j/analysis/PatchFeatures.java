@@ -11,7 +11,15 @@ public final class PatchFeatures {
      * heads concatenated, U (B, h, n, k) → (B, N, h·k), the class token (token 0) dropped.
      */
     public static Tensor concatenatedHeads(Tensor subspaces) {
+        return concatenatedHeads(subspaces, subspaces.size(2) - 1);
+    }
+
+    /**
+     * The same for the last {@code patches} tokens, whatever comes before them (the class token, or
+     * nothing in a family whose layers carry none, such as ToST's).
+     */
+    public static Tensor concatenatedHeads(Tensor subspaces, long patches) {
         long b = subspaces.size(0), h = subspaces.size(1), n = subspaces.size(2), k = subspaces.size(3);
-        return subspaces.narrow(2, 1, n - 1).transpose(1, 2).reshape(b, n - 1, h * k);
+        return subspaces.narrow(2, n - patches, patches).transpose(1, 2).reshape(b, patches, h * k);
     }
 }

@@ -9,12 +9,14 @@ import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LayerTrace;
 
 /**
  * What the white-box measurements need from a model: every layer's intermediates and the patch
- * grid. The CRATE classifier is one such encoder, a CRATE-MAE encoder another. Token 0 of
- * every trace must be the class token, tokens 1…N the patches in row-major order.
+ * grid. The CRATE classifier is one such encoder, a CRATE-MAE encoder another, and so is every
+ * {@link ImageClassifier}. The last N tokens of every trace are the patches in row-major order;
+ * before them stands the class token, in every family whose layers carry one (ToST's do not).
  */
 public interface TracedEncoder {
     /**
@@ -52,6 +54,12 @@ public interface TracedEncoder {
     static TracedEncoder of(Crate model) {
         CrateConfig c = model.config();
         return new Traced(model::trace, c.patchSize(), c.depth(), c.channels(), c.imageHeight(), c.imageWidth(), model.device());
+    }
+
+    /** Any classifier family's layers, as {@link ImageClassifier#layerTraces} gives them. */
+    static TracedEncoder of(ImageClassifier model) {
+        ImageClassifier.Sizes s = model.sizes();
+        return new Traced(model::layerTraces, s.patchSize(), s.depth(), s.channels(), s.imageHeight(), s.imageWidth(), model.device());
     }
 
     /**

@@ -16,7 +16,6 @@ import org.crate4j.analysis.HeadMaps;
 import org.crate4j.analysis.ModelInput;
 import org.crate4j.analysis.TracedEncoder;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.data.FloatImage;
 import org.crate4j.data.Image;
@@ -27,8 +26,9 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
-import org.crate4j.model.Crate;
-import org.crate4j.model.CrateConfig;
+import org.crate4j.model.ImageClassifier;
+import org.crate4j.model.LoadOptions;
+import org.crate4j.zoo.Zoo;
 import org.crate4j.train.Prediction;
 
 /**
@@ -56,7 +56,7 @@ import org.crate4j.train.Prediction;
  */
 public final class CrateModel implements AutoCloseable {
     private final Path source;
-    private final Crate classifier;
+    private final ImageClassifier classifier;
     private final CrateMae mae;
     private final TracedEncoder encoder;
     private final Preprocessing preprocessing;
@@ -66,7 +66,7 @@ public final class CrateModel implements AutoCloseable {
     private final Precision precision;
     private boolean closed;
 
-    private CrateModel(Path source, Crate classifier, CrateMae mae, Map<String, String> metadata, List<String> labels,
+    private CrateModel(Path source, ImageClassifier classifier, CrateMae mae, Map<String, String> metadata, List<String> labels,
             Precision precision) {
         this.source = source;
         this.classifier = classifier;
@@ -144,9 +144,9 @@ public final class CrateModel implements AutoCloseable {
                 CrateMae m = MaeWeights.load(src, new MaeWeights.Options(preset, heads, 0, true, null, null, null), dev);
                 return new CrateModel(weights, null, m, metadata, labels, prec);
             }
-            Crate c = CrateWeights.load(src.file(), new CrateWeights.Options(preset, heads, false, 0, null), dev).train(false);
-            if (labels != null && labels.size() != c.config().numClasses()) {
-                throw new CrateException(labels.size() + " labels given but " + weights + " has " + c.config().numClasses() + " classes");
+            ImageClassifier c = Zoo.load(src, LoadOptions.builder().preset(preset).heads(heads).build(), dev).train(false);
+            if (labels != null && labels.size() != c.sizes().numClasses()) {
+                throw new CrateException(labels.size() + " labels given but " + weights + " has " + c.sizes().numClasses() + " classes");
             }
             return new CrateModel(weights, c, null, metadata, labels, prec);
         }
@@ -172,7 +172,7 @@ public final class CrateModel implements AutoCloseable {
         if (k <= 0) {
             throw new CrateException("k must be positive, got " + k);
         }
-        CrateConfig c = classifier.config();
+        ImageClassifier.Sizes c = classifier.sizes();
         Transform t = preprocessing.evalTransform(c.imageHeight(), c.imageWidth(), c.channels());
         FloatImage in = t.apply(FloatImage.fromImage(image), new Random(0));
         List<Classification> out = new ArrayList<>();
@@ -223,11 +223,11 @@ public final class CrateModel implements AutoCloseable {
         requireOpen();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard(); Precision.Scope ac = precision.enter(device)) {
             if (classifier != null) {
-                CrateConfig c = classifier.config();
+                ImageClassifier.Sizes c = classifier.sizes();
                 Transform t = preprocessing.evalTransform(c.imageHeight(), c.imageWidth(), c.channels());
                 FloatImage in = t.apply(FloatImage.fromImage(image), new Random(0));
                 Tensor x = Torch.floats(device, in.data, 1, in.channels, in.height, in.width);
-                return Torch.toFloats(classifier.pooled(classifier.forwardFeatures(x, null)));
+                return Torch.toFloats(classifier.features(x));
             }
             Tensor z = mae.encodeFeatures(analysisInput(image));
             return Torch.toFloats(z.narrow(1, 1, z.size(1) - 1).mean(new long[] {1}, false, new ScalarTypeOptional()));
@@ -264,7 +264,7 @@ public final class CrateModel implements AutoCloseable {
     public int layers() { return encoder.depth(); }
 
     /** Classes of the head; 0 for a CRATE-MAE encoder. */
-    public int classes() { return classifier != null ? classifier.config().numClasses() : 0; }
+    public int classes() { return classifier != null ? classifier.sizes().numClasses() : 0; }
 
     /** The class names predictions use (may be empty: then labels are the indices). */
     public List<String> labels() { return labels; }
@@ -272,8 +272,11 @@ public final class CrateModel implements AutoCloseable {
     /** {@code classifier} or {@code mae-encoder}. */
     public String kind() { return classifier != null ? "classifier" : "mae-encoder"; }
 
-    /** The underlying classifier for the full library API, or null for a CRATE-MAE file. */
-    public Crate classifier() { return classifier; }
+    /** The underlying classifier (a {@code Crate}, {@code CrateAlpha}, {@code VisionTransformer} or {@code Tost}), or null for a CRATE-MAE file. */
+    public ImageClassifier classifier() { return classifier; }
+
+    /** The family's name ("CRATE", "CRATE-α", "ViT", "ToST"), or "CRATE-MAE" for an encoder. */
+    public String family() { return classifier != null ? classifier.familyName() : "CRATE-MAE"; }
 
     /** Where the model lives (the device it was loaded on). */
     public Device device() { return device; }

@@ -9,12 +9,20 @@ public enum CheckpointKind {
             "use it with train/predict/convert and the analysis commands"),
     MAE("a CRATE-MAE", "patch_embed.proj, blocks.*, decoder_*",
             "use it with mae-pretrain, reconstruct, linear-probe or the analysis commands"),
+    CRATE_ALPHA("a CRATE-α", "conv1, transformer.layers.*.1.fn.D and D1, mlp_head",
+            "use it with predict/eval/finetune/convert and the analysis commands (org.crate4j.zoo.Zoo loads it)"),
+    VIT("a ViT", "patch_embed.proj, blocks.*.attn.qkv, blocks.*.mlp.fc1, norm, head",
+            "use it with predict/eval/finetune/convert and the analysis commands (org.crate4j.zoo.Zoo loads it)"),
     TOST("a ToST", "patch_embed.proj.*.1.running_mean, blocks.*.attn.temp, cls_attn_blocks.*",
-            "load it as a ToST model (org.crate4j.tost.TostWeights)"),
+            "use it with predict/eval/finetune/convert and the analysis commands (org.crate4j.zoo.Zoo loads it)"),
     UNKNOWN("an unknown", "", "");
 
     /** Our ToST safetensors' format tag (org.crate4j.tost.TostWeights writes it). */
     public static final String TOST_FORMAT = "crate4j-tost";
+    /** Our CRATE-α safetensors' format tag (org.crate4j.alpha.AlphaWeights writes it). */
+    public static final String ALPHA_FORMAT = "crate4j-crate-alpha";
+    /** Our ViT safetensors' format tag (org.crate4j.vit.VitWeights writes it). */
+    public static final String VIT_FORMAT = "crate4j-vit";
 
     private final String label;
     private final String keys;
@@ -26,21 +34,30 @@ public enum CheckpointKind {
         this.fix = fix;
     }
 
-    /** "a CRATE classifier", "a CRATE-MAE", "a ToST", "an unknown": for messages. */
+    /** "a CRATE classifier", "a CRATE-MAE", "a CRATE-α", "a ViT", "a ToST", "an unknown": for messages. */
     public String label() {
         return label;
     }
 
+    /**
+     * Our {@code format} metadata when present; else the reference's keys, the most specific
+     * first: ToST's and timm's ViT share {@code patch_embed.proj} and {@code blocks.*.attn.qkv}
+     * with each other (and the stem's name with CRATE-MAE); CRATE-α shares
+     * {@code transformer.layers.*} and {@code mlp_head} with the CRATE classifier.
+     */
     public static CheckpointKind of(Map<String, long[]> shapes, Map<String, String> metadata) {
-        String format = metadata.get("format");
-        if (CrateWeights.FORMAT.equals(format)) {
-            return CLASSIFIER;
+        CheckpointKind tagged = ofFormat(metadata.get("format"));
+        if (tagged != UNKNOWN) {
+            return tagged;
         }
-        if (MaeWeights.FORMAT.equals(format)) {
-            return MAE;
+        if (isTost(shapes)) {
+            return TOST;
         }
-        if (TOST_FORMAT.equals(format) || isTost(shapes)) {
-            return TOST; // before the key loop: ToST's stem is also named patch_embed.proj
+        if (isAlpha(shapes)) {
+            return CRATE_ALPHA;
+        }
+        if (isVit(shapes)) {
+            return VIT;
         }
         for (String k : shapes.keySet()) {
             if (k.startsWith("transformer.layers.") || k.startsWith("to_patch_embedding.") || k.startsWith("mlp_head.")) {
@@ -52,6 +69,41 @@ public enum CheckpointKind {
             }
         }
         return UNKNOWN;
+    }
+
+    /** The family our safetensors' {@code format} tag names; UNKNOWN for none or another tag. */
+    public static CheckpointKind ofFormat(String format) {
+        if (format == null) {
+            return UNKNOWN;
+        }
+        return switch (format) {
+            case CrateWeights.FORMAT -> CLASSIFIER;
+            case MaeWeights.FORMAT -> MAE;
+            case TOST_FORMAT -> TOST;
+            case ALPHA_FORMAT -> CRATE_ALPHA;
+            case VIT_FORMAT -> VIT;
+            default -> UNKNOWN;
+        };
+    }
+
+    /** CRATE-α's convolutional stem {@code conv1} and ODL's second dictionary {@code D1}. */
+    private static boolean isAlpha(Map<String, long[]> shapes) {
+        for (String k : shapes.keySet()) {
+            if (k.equals("conv1.weight") || (k.startsWith("transformer.layers.") && k.endsWith(".1.fn.D1"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** timm's fused attention {@code blocks.N.attn.qkv} (CRATE-MAE's blocks are {@code blocks.N.layers.*}). */
+    private static boolean isVit(Map<String, long[]> shapes) {
+        for (String k : shapes.keySet()) {
+            if (k.startsWith("blocks.") && k.endsWith(".attn.qkv.weight")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** ToST's own keys: TSSA's temperature, the class-attention blocks, the Fourier projection. */
@@ -66,7 +118,7 @@ public enum CheckpointKind {
     }
 
     /** Fails with one line when the file is recognisably of another kind than {@code wanted}. */
-    static void require(CheckpointKind wanted, WeightsFile file) {
+    public static void require(CheckpointKind wanted, WeightsFile file) {
         CheckpointKind found = of(file.shapes(), file.metadata());
         if (found != wanted && found != UNKNOWN) {
             throw new CrateException(file.path() + " is " + found.label + " checkpoint (" + found.keys + "), not "

@@ -1,9 +1,12 @@
 package org.crate4j.checkpoint;
 
 import com.google.gson.Gson;
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import org.crate4j.CrateException;
+import org.crate4j.model.Attention;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.MssaOutput;
 
 /** The classifier config as JSON, for safetensors metadata and run directories. */
 public final class ConfigJson {
@@ -11,8 +14,20 @@ public final class ConfigJson {
 
     private ConfigJson() {}
 
+    /**
+     * The config's fields in order; {@code attention} only when it is not MSSA and {@code mssa} only
+     * when it is not the reference's free projection, so that every file a reference-shaped model
+     * writes stays as it was before the fields existed (a missing field reads as its default).
+     */
     public static String toJson(CrateConfig c) {
-        return GSON.toJson(c);
+        JsonObject o = GSON.toJsonTree(c).getAsJsonObject();
+        if (c.attention() == Attention.MSSA) {
+            o.remove("attention");
+        }
+        if (c.mssa() == MssaOutput.FREE) {
+            o.remove("mssa");
+        }
+        return GSON.toJson(o);
     }
 
     public static CrateConfig fromJson(String json) {

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
+import org.crate4j.model.Attention;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Mssa;
@@ -20,8 +21,10 @@ public final class CrateWeights {
     public static final String FORMAT = "crate4j-classifier";
     /** The classifier's head: mlp_head (LN + Linear) and, in the segmentation demo's layout, a second Linear head. */
     private static final List<String> HEAD_PREFIXES = List.of("mlp_head.", "head.");
-    /** Layer 0's MSSA block, whose tensors tell the heads and the MSSA form. */
-    private static final String MSSA_0 = "transformer.layers.0.0.fn.";
+    /** Layer 0's compression block, whose tensors tell the heads and the form (TSSA, tied or free MSSA). */
+    private static final String LAYER_0 = "transformer.layers.0.0.fn.";
+    /** Layer 0's TSSA temperature (h, 1): its presence makes the compression step TSSA. */
+    private static final String TSSA_TEMPERATURE = LAYER_0 + "temp";
 
     private CrateWeights() {}
 
@@ -86,12 +89,17 @@ public final class CrateWeights {
         return Crate.fromTensors(config, values, device);
     }
 
-    /** The architecture: our metadata when present, else inferred from the tensor shapes. */
+    /**
+     * The architecture: our metadata when present, else inferred from the tensor shapes. A named
+     * preset must be a classifier's; beside our metadata it only warns when it differs ({@link NamedPreset}).
+     */
     public static CrateConfig configFor(WeightsFile file, Options opt) {
         CheckpointKind.require(CheckpointKind.CLASSIFIER, file);
+        NamedPreset.requireOf(CheckpointKind.CLASSIFIER, opt.preset(), file.path());
         String json = file.metadata().get("config");
         if (json != null && FORMAT.equals(file.metadata().get("format"))) {
             CrateConfig c = ConfigJson.fromJson(json);
+            NamedPreset.warnIfOther(opt.preset(), file.path(), c);
             if (opt.heads() > 0 && opt.heads() != c.heads()) {
                 throw new CrateException(file.path() + " was saved with " + c.heads() + " heads of width " + c.headDim()
                         + ", which --heads " + opt.heads() + " contradicts: drop --heads");
@@ -117,7 +125,7 @@ public final class CrateWeights {
      */
     public static CrateConfig infer(String source, Map<String, long[]> shapes, Options opt) {
         CrateConfig shaped = shaped(source, shapes, opt);
-        int heads = headsFor(source, shapes, opt, shaped);
+        int heads = shaped.attention() == Attention.TSSA ? tssaHeads(source, shapes, opt) : headsFor(source, shapes, opt, shaped);
         if (heads <= 0) {
             throw new CrateException(source + ": heads cannot be read off the shapes (width " + shaped.dim() + ", depth "
                     + shaped.depth() + "): pass --heads H or a matching --model preset");
@@ -170,12 +178,22 @@ public final class CrateWeights {
         return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, head[0], dim, depth, 1,
                 inner, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window,
                 shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0,
-                head[1], mssaFrom(shapes));
+                head[1], shapes.containsKey(TSSA_TEMPERATURE) ? Attention.TSSA : Attention.MSSA, mssaFrom(shapes));
     }
 
     /** Tied when layer 0's MSSA carries the tied form's scale (our layout); the reference's free projection otherwise. */
     private static MssaOutput mssaFrom(Map<String, long[]> shapes) {
-        return shapes.containsKey(MSSA_0 + Mssa.TIED_SCALE) ? MssaOutput.TIED : MssaOutput.FREE;
+        return shapes.containsKey(LAYER_0 + Mssa.TIED_SCALE) ? MssaOutput.TIED : MssaOutput.FREE;
+    }
+
+    /** TSSA's {@code temp} has one row per head: the shapes tell the heads, and a contradicting --heads is refused. */
+    private static int tssaHeads(String source, Map<String, long[]> shapes, Options opt) {
+        int heads = (int) shapes.get(TSSA_TEMPERATURE)[0];
+        if (opt.heads() > 0 && opt.heads() != heads) {
+            throw new CrateException(source + ": --heads " + opt.heads() + " contradicts TSSA's temperature, which has " + heads
+                    + " rows (one per head): drop --heads");
+        }
+        return heads;
     }
 
     /**
@@ -215,7 +233,7 @@ public final class CrateWeights {
         if (heads <= 0 && hintFits) {
             heads = hint.heads();
         }
-        if (heads <= 0 && shaped.mssa() == MssaOutput.FREE && !shapes.containsKey(MSSA_0 + "to_out.0.weight") && inner == dim) {
+        if (heads <= 0 && shaped.mssa() == MssaOutput.FREE && !shapes.containsKey(LAYER_0 + "to_out.0.weight") && inner == dim) {
             heads = 1; // the reference drops the output projection only for one full-width head
         }
         if (heads <= 0 && !same.isEmpty()) {

@@ -113,13 +113,20 @@ public final class MaeWeights {
         return CrateMae.fromTensors(config, values, device);
     }
 
-    /** The architecture: our metadata when present, else inferred from the shapes and the training arguments. */
+    /**
+     * The architecture: our metadata when present, else inferred from the shapes and the training
+     * arguments. A named preset must be a CRATE-MAE's; beside our metadata it only warns when it
+     * differs ({@link NamedPreset}).
+     */
     public static MaeConfig configFor(Source src, Options opt) {
         WeightsFile file = src.file();
         CheckpointKind.require(CheckpointKind.MAE, file);
+        NamedPreset.requireOf(CheckpointKind.MAE, opt.preset(), file.path());
         String json = file.metadata().get("config");
         if (json != null && FORMAT.equals(file.metadata().get("format"))) {
-            return overridden(configFromJson(json), opt);
+            MaeConfig c = configFromJson(json);
+            NamedPreset.warnIfOther(opt.preset(), file.path(), c);
+            return overridden(c, opt);
         }
         return infer(file.path().toString(), file.shapes(), src.args(), opt);
     }

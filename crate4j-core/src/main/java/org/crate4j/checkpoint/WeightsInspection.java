@@ -14,7 +14,6 @@ import java.util.TreeMap;
 import org.crate4j.CrateException;
 import org.crate4j.io.Inputs;
 import org.crate4j.mae.MaeConfig;
-import org.crate4j.mae.MaePresets;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Presets;
 
@@ -82,13 +81,19 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
             values += e.getValue().numel();
         }
         CheckpointKind kind = CheckpointKind.of(shapes, metadata);
+        if (kind == CheckpointKind.CLASSIFIER || kind == CheckpointKind.MAE) {
+            NamedPreset.requireOf(kind, preset, path); // as the loaders refuse it
+        }
         String layout = layout(kind, envelope, shapes, metadata, tensors.isEmpty()) + "; " + envelopeText;
         WeightsFile file = new WeightsFile(path, tensors, metadata);
         Parts parts = switch (kind) {
             case CLASSIFIER -> classifier(file, preset, heads);
             case MAE -> mae(new MaeWeights.Source(file, args), preset, heads);
-            default -> new Parts(null, null, false, "neither a CRATE classifier (to_patch_embedding, transformer.layers.*) "
-                    + "nor a CRATE-MAE (patch_embed.proj, blocks.*)", Map.of());
+            // their configs are read by their families' loaders (org.crate4j.zoo.FileSummary), above this package
+            case CRATE_ALPHA, VIT, TOST -> new Parts(null, null, true, null, Map.of());
+            default -> new Parts(null, null, false, "none of the families' keys: not a CRATE classifier (to_patch_embedding, "
+                    + "transformer.layers.*), a CRATE-MAE (patch_embed.proj, blocks.*.layers.*), a CRATE-α (conv1, *.1.fn.D1), "
+                    + "a ViT (blocks.*.attn.qkv) or a ToST (blocks.*.attn.temp, cls_attn_blocks.*)", Map.of());
         };
         List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>(), misShaped = new ArrayList<>();
         compare(parts.expected(), shapes, missing, unexpected, misShaped);
@@ -112,7 +117,8 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
         } catch (CrateException e) {
             return new Parts(null, null, false, e.getMessage(), Map.of());
         }
-        int h = CrateWeights.headsFor(source, file.shapes(), opt, shaped); // a contradicting --heads fails here, as in the loaders
+        int h = shaped.attention() == org.crate4j.model.Attention.TSSA ? CrateWeights.infer(source, file.shapes(), opt).heads() // temp's rows
+                : CrateWeights.headsFor(source, file.shapes(), opt, shaped); // a contradicting --heads fails here, as in the loaders
         CrateConfig c = h > 0 ? shaped.withHeads(h, shaped.innerDim() / h) : standIn(shaped, file.shapes());
         return new Parts(c, null, h > 0, null, c.parameterShapes());
     }
@@ -128,9 +134,8 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
     }
 
     private static Parts mae(MaeWeights.Source src, String preset, int heads) {
-        String maePreset = preset != null && MaePresets.exists(preset) ? preset : null;
         try {
-            MaeConfig c = MaeWeights.configFor(src, new MaeWeights.Options(maePreset, heads, 0, false, null, null, null));
+            MaeConfig c = MaeWeights.configFor(src, new MaeWeights.Options(preset, heads, 0, false, null, null, null));
             return new Parts(null, c, true, null, c.parameterShapes());
         } catch (CrateException e) {
             return new Parts(null, null, false, e.getMessage(), Map.of());
@@ -149,10 +154,25 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
         if (MaeWeights.FORMAT.equals(metadata.get("format"))) {
             return "crate4j CRATE-MAE safetensors (config in the metadata)";
         }
+        CheckpointKind tagged = CheckpointKind.ofFormat(metadata.get("format"));
+        if (tagged != CheckpointKind.UNKNOWN) {
+            return "crate4j " + tagged.label().replaceFirst("^an? ", "") + " safetensors (config in the metadata)";
+        }
         if (env == null) {
             return "safetensors without crate4j metadata (read as a reference state dict)";
         }
         List<String> other = env.otherEntries();
+        switch (kind) {
+            case CRATE_ALPHA:
+                return "CRATE-α state dict (the published crate_alpha_*.pth layout)";
+            case VIT:
+                return "timm ViT state dict";
+            case TOST:
+                return other.contains("model_ema") || other.contains("optimizer") ? "ToST training-script checkpoint (model, optimizer, "
+                        + "model_ema, args, …; the 'model' entry is read)" : "ToST state dict";
+            default:
+                break;
+        }
         if (kind == CheckpointKind.MAE) {
             return other.contains("args") ? "CRATE-MAE pretraining checkpoint (with its training args)" : "CRATE-MAE state dict";
         }

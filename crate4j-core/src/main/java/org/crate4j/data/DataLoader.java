@@ -2,11 +2,12 @@ package org.crate4j.data;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,9 +22,23 @@ import org.crate4j.CrateException;
  * Batches a dataset through a transform on a pool of worker threads, in order, with bounded prefetch.
  * Sample order and every augmentation are pure functions of (seed, epoch, sample position), so results do
  * not depend on the worker count and a run resumed with {@link #skipBatches} reproduces an uninterrupted one.
- * Sharding follows torch's DistributedSampler.
+ * Sharding follows torch's DistributedSampler. An entry that cannot be decoded is recorded
+ * ({@link #badFiles}) and then substituted, skipped or fatal, as {@link #onBadFile} says.
  */
 public final class DataLoader implements Iterable<Batch>, AutoCloseable {
+    /** What the loader does with an entry that cannot be decoded; it is recorded in every case. */
+    public enum OnBadFile {
+        /** Another entry, drawn with the sample's own RNG, takes its place: batches stay full (training). */
+        SUBSTITUTE,
+        /**
+         * It is left out: its batch is smaller, and a batch left with nothing is not returned
+         * (evaluation, which must score each readable image once and no other).
+         */
+        SKIP,
+        /** The first one stops the iteration with its message (strict data checking). */
+        FAIL
+    }
+
     private static final int MAX_SUBSTITUTIONS = 100;
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
@@ -33,6 +48,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
     private final boolean shuffle, dropLast;
     private final long seed;
     private final Map<Integer, String> badFiles = new ConcurrentHashMap<>();
+    private OnBadFile onBadFile = OnBadFile.SKIP;
     private int rank = 0, worldSize = 1, epoch = 0, pendingSkip = 0;
     private ExecutorService pool;
     private EpochIterator current;
@@ -71,6 +87,16 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         return this;
     }
 
+    /** Sets what happens to an entry that cannot be decoded (default {@link OnBadFile#SKIP}); returns this. */
+    public DataLoader onBadFile(OnBadFile policy) {
+        this.onBadFile = Objects.requireNonNull(policy);
+        return this;
+    }
+
+    public OnBadFile onBadFile() {
+        return onBadFile;
+    }
+
     /** Selects the epoch whose permutation and augmentations the next iteration uses. */
     public void setEpoch(int epoch) {
         this.epoch = epoch;
@@ -104,14 +130,43 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         return dataset;
     }
 
-    /** Distinct dataset entries that failed to decode and were replaced by other samples. */
-    public long skippedFiles() {
-        return badFiles.size();
+    /**
+     * The distinct entries that could not be decoded in every iteration so far (a known bad entry is
+     * not read again), the first few named. Prefetching may have met some the consumer never took.
+     */
+    public BadFiles badFiles() {
+        return badFiles(badIndices());
     }
 
-    /** The error message of each skipped entry. */
-    public List<String> skippedFileErrors() {
-        return Collections.unmodifiableList(new ArrayList<>(badFiles.values()));
+    /** The dataset indices of {@link #badFiles}, ascending. */
+    public int[] badIndices() {
+        return badFiles.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    /**
+     * A report of the given bad entries, such as every process's gathered: the first few in dataset
+     * order are named with their problem (one another process met is read here to say what it is).
+     */
+    public BadFiles badFiles(int[] indices) {
+        int[] sorted = Arrays.stream(indices).distinct().sorted().toArray();
+        List<BadFiles.Entry> first = new ArrayList<>();
+        for (int i = 0; i < Math.min(BadFiles.NAMED, sorted.length); i++) {
+            first.add(new BadFiles.Entry(sorted[i], dataset.source(sorted[i]), problem(sorted[i])));
+        }
+        return new BadFiles(sorted.length, first);
+    }
+
+    private String problem(int index) {
+        String known = badFiles.get(index);
+        if (known != null) {
+            return known;
+        }
+        try {
+            dataset.image(index);
+            return dataset.source(index) + " could not be decoded by another process";
+        } catch (CrateException e) {
+            return e.getMessage();
+        }
     }
 
     /**
@@ -185,6 +240,9 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         private final ArrayDeque<Future<Batch>> inFlight = new ArrayDeque<>();
         private int next, submitted;
         private boolean abandoned;
+        /** The next non-empty batch, fetched by hasNext(), and the time spent waiting for it. */
+        private Batch ready;
+        private long readyWait;
 
         EpochIterator(int[] order, int epoch, int rank, int world, int start) {
             this.order = order;
@@ -197,34 +255,49 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
             this.submitted = start;
         }
 
+        /** Fetches ahead so that a batch whose every entry was skipped is never returned. */
         @Override
         public boolean hasNext() {
-            return next < end;
+            while (ready == null && next < end) {
+                requireCurrent();
+                long t0 = System.nanoTime();
+                Batch b;
+                if (pool == null) {
+                    b = build(next);
+                } else {
+                    fill();
+                    b = await(inFlight.poll());
+                }
+                readyWait += System.nanoTime() - t0;
+                next++;
+                if (pool != null) {
+                    fill();
+                }
+                ready = b.size() > 0 ? b : null;
+            }
+            return ready != null;
         }
 
         @Override
         public Batch next() {
+            if (ready == null) {
+                requireCurrent();
+            }
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
+            Batch b = ready;
+            long waited = readyWait;
+            ready = null;
+            readyWait = 0;
+            return new Batch(b.images(), b.labels(), b.size(), b.channels(), b.height(), b.width(), waited, b.indices());
+        }
+
+        private void requireCurrent() {
             if (closed || abandoned) {
                 throw new IllegalStateException(closed ? "DataLoader is closed"
                         : "this epoch iterator was superseded by a newer iterator() call");
             }
-            long t0 = System.nanoTime();
-            Batch b;
-            if (pool == null) {
-                b = build(next);
-            } else {
-                fill();
-                b = await(inFlight.poll());
-            }
-            long waited = System.nanoTime() - t0;
-            next++;
-            if (pool != null) {
-                fill();
-            }
-            return new Batch(b.images(), b.labels(), b.size(), b.channels(), b.height(), b.width(), waited, b.indices());
         }
 
         void abandon() {
@@ -261,12 +334,14 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
             int[] labels = new int[size];
             int[] indices = new int[size];
             float[] images = null;
-            int c = 0, h = 0, w = 0;
+            int c = 0, h = 0, w = 0, kept = 0;
             for (int k = 0; k < size; k++) {
                 int position = rank + (from + k) * world;
-                indices[k] = order[position];
                 SplittableRandom rng = new SplittableRandom(Seeds.sample(seed, epoch, position));
                 Decoded sample = decode(order[position], rng);
+                if (sample == null) {
+                    continue; // skipped
+                }
                 int index = sample.index();
                 FloatImage img = transform.apply(FloatImage.fromImage(sample.image()), rng);
                 if (images == null) {
@@ -278,23 +353,43 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
                     throw new CrateException("sample " + index + " transforms to " + img + " but the batch holds "
                             + c + "x" + h + "x" + w + "; end the transform with a fixed-size resize/crop");
                 }
-                System.arraycopy(img.data, 0, images, k * img.data.length, img.data.length);
-                labels[k] = dataset.label(index);
+                System.arraycopy(img.data, 0, images, kept * img.data.length, img.data.length);
+                indices[kept] = order[position];
+                labels[kept++] = dataset.label(index);
             }
-            return new Batch(images, labels, size, c, h, w, 0, indices);
+            if (kept == 0) {
+                return new Batch(new float[0], new int[0], 0, 0, 0, 0, 0, new int[0]);
+            }
+            if (kept < size) {
+                images = Arrays.copyOf(images, kept * c * h * w);
+                labels = Arrays.copyOf(labels, kept);
+                indices = Arrays.copyOf(indices, kept);
+            }
+            return new Batch(images, labels, kept, c, h, w, 0, indices);
         }
 
-        /** The entry itself, or a random substitute (from the sample's own RNG) if it cannot be decoded. */
+        /**
+         * The entry itself, or if it cannot be decoded: a random substitute (from the sample's own
+         * RNG), null (skipped) or the error, as {@link #onBadFile} says.
+         */
         private Decoded decode(int index, SplittableRandom rng) {
             for (int attempt = 0; attempt < MAX_SUBSTITUTIONS; attempt++) {
-                if (!badFiles.containsKey(index)) {
+                String problem = badFiles.get(index);
+                if (problem == null) {
                     try {
                         return new Decoded(index, dataset.image(index));
                     } catch (CrateException e) {
-                        badFiles.putIfAbsent(index, e.getMessage());
+                        problem = e.getMessage();
+                        badFiles.putIfAbsent(index, problem);
                     }
                 }
-                index = rng.nextInt(dataset.size());
+                switch (onBadFile) {
+                    case FAIL -> throw new CrateException(problem + " (--strict-data stops at the first bad file)");
+                    case SKIP -> {
+                        return null;
+                    }
+                    case SUBSTITUTE -> index = rng.nextInt(dataset.size());
+                }
             }
             throw new CrateException("no decodable image after " + MAX_SUBSTITUTIONS + " attempts ("
                     + badFiles.size() + " bad files so far, e.g. " + badFiles.values().iterator().next()

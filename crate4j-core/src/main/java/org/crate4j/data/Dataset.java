@@ -11,6 +11,11 @@ public interface Dataset {
 
     int label(int index);
 
+    /** Where an entry comes from, for messages that name a bad one: its file, if it has one. */
+    default String source(int index) {
+        return "entry " + index;
+    }
+
     /** Class names; size() = number of classes. */
     List<String> classes();
 

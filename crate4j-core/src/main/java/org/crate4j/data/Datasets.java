@@ -50,6 +50,7 @@ public final class Datasets {
             @Override public int size() { return size; }
             @Override public Image image(int index) { return d.image(java.util.Objects.checkIndex(index, size)); }
             @Override public int label(int index) { return d.label(java.util.Objects.checkIndex(index, size)); }
+            @Override public String source(int index) { return d.source(java.util.Objects.checkIndex(index, size)); }
             @Override public java.util.List<String> classes() { return d.classes(); }
             @Override public int channels() { return d.channels(); }
         };

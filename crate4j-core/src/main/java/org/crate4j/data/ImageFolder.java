@@ -95,6 +95,11 @@ public final class ImageFolder implements Dataset {
     }
 
     @Override
+    public String source(int index) {
+        return file(index).toString();
+    }
+
+    @Override
     public int label(int index) {
         return labels[Objects.checkIndex(index, labels.length)];
     }

@@ -1,6 +1,8 @@
 package org.crate4j.engine;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -27,6 +29,22 @@ public final class Torch {
             String blas = System.getenv("CRATE4J_BLAS_THREADS");
             org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(blas == null ? 1 : Integer.parseInt(blas));
         }
+    }
+
+    /**
+     * Whether libtorch's own warnings reach stderr (on by default). They are C++ log lines, not
+     * exceptions: c10d, for one, logs a failed store call with its whole native stack, dozens of
+     * frame lines, before throwing the error we report in one line. Off, libtorch prints only its
+     * errors. Set through c10's flag parser, the one way in to its log level from outside C++.
+     */
+    public static void nativeWarnings(boolean on) {
+        init();
+        try (PointerPointer<BytePointer> argv = new PointerPointer<>("crate4j", "--caffe2_log_level=" + (on ? 1 : 2), null)) {
+            if (!torch.ParseCommandLineFlags(new int[] {2}, argv)) { // the binding passes argv's address, as C's char***
+                throw new IllegalStateException("libtorch refused its log-level flag");
+            }
+        }
+        torch.UpdateLoggingLevelsFromFlags();
     }
 
     /** Intra-op threads; 0 or less means all available cores. */

@@ -1,11 +1,15 @@
 package org.crate4j.model;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.checkpoint.ConfigJson;
+import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
@@ -15,7 +19,7 @@ import org.crate4j.engine.Torch;
  * sparsification (ISTA), pooling and a linear head (in two stages in the segmentation demo's
  * layout). Parameters carry the reference's names.
  */
-public final class Crate {
+public final class Crate implements ImageClassifier {
     /** Which kernel computes softmax(U·Uᵀ/√k)·U when no attention matrix is asked for. */
     public enum AttentionKernel { MATMUL, SDPA, AUTO }
 
@@ -77,6 +81,47 @@ public final class Crate {
     }
 
     public CrateConfig config() { return config; }
+    @Override public String familyName() { return "CRATE"; }
+
+    @Override
+    public Sizes sizes() {
+        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
+                config.dim(), config.depth());
+    }
+
+    /** The pooled (B, d) vector the head reads. */
+    @Override
+    public Tensor features(Tensor images) {
+        return pooled(forwardFeatures(images, null));
+    }
+
+    /** Each parameter's kind, from the config's specs (weight decay follows it). */
+    @Override
+    public Map<String, ParameterKind> kinds() {
+        Map<String, ParameterKind> out = new LinkedHashMap<>();
+        config.parameterSpecs().forEach(p -> out.put(p.name(), p.kind()));
+        return out;
+    }
+
+    @Override public String format() { return CrateWeights.FORMAT; }
+    @Override public String configJson() { return ConfigJson.toJson(config); }
+
+    /** Compared as configs, so that files written before a field existed (read with its default) still match. */
+    @Override
+    public boolean sameConfig(String json) {
+        return json != null && ConfigJson.fromJson(json).equals(config);
+    }
+
+    @Override
+    public void save(Path path, Map<String, String> metadata) {
+        CrateWeights.save(this, path, metadata);
+    }
+
+    @Override
+    public List<LayerTrace> layerTraces(Tensor images) {
+        return trace(images);
+    }
+
     public Parameters parameters() { return params; }
     public boolean isTraining() { return training; }
     public Crate train(boolean on) { training = on; return this; }
@@ -185,9 +230,12 @@ public final class Crate {
         return x.gather(1, idx.unsqueeze(-1).expand(b, keep, d));
     }
 
-    /** One layer: Zh = Z + MSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). */
+    /** One layer: Zh = Z + MSSA(LN₁(Z)) (or TSSA, by the config); Z = ISTA(LN₂(Zh)). */
     Tensor layer(int i, Tensor z, List<LayerTrace> trace) {
         String pre = CrateConfig.layerKey(i);
+        if (config.attention() == Attention.TSSA) {
+            return tssaLayer(i, pre, z, trace);
+        }
         Mssa.Output mssa = compression.get(i).apply(norm(z, pre + "0.norm"), training, trace != null || !useSdpa());
         Tensor zh = z.add(mssa.out());
         Tensor out = sparsification.get(i).apply(norm(zh, pre + "1.norm"));
@@ -197,9 +245,35 @@ public final class Crate {
         return out;
     }
 
-    /** Layer {@code i}'s compression step (its subspaces U_[K] are what the incoherence measures read). */
+    /**
+     * Zh = Z + TSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). The trace's subspaces are TSSA's projections w, and
+     * its attention is the class token's row of TSSA's token weights, (B, h, 1, n): per head
+     * Π_h,n / Σ_n Π_h,n, the weights of the head's second moment (see {@link Tssa}).
+     */
+    private Tensor tssaLayer(int i, String pre, Tensor z, List<LayerTrace> trace) {
+        Tssa.Output t = tssa(i).apply(norm(z, pre + "0.norm"), training);
+        Tensor zh = z.add(t.out());
+        Tensor out = sparsification.get(i).apply(norm(zh, pre + "1.norm"));
+        if (trace != null) {
+            trace.add(new LayerTrace(retained(z), retained(t.projections()), retained(Tssa.tokenWeights(t.pi())), retained(zh),
+                    retained(out)));
+        }
+        return out;
+    }
+
+    /** Layer {@code i}'s compression step when it is MSSA (null with TSSA; see {@link #subspaceBases}). */
     public Mssa mssa(int i) {
-        return compression.get(i);
+        return config.attention() == Attention.MSSA ? compression.get(i) : null;
+    }
+
+    /** Layer {@code i}'s TSSA, when the config compresses with it. */
+    Tssa tssa(int i) {
+        return new Tssa(params, CrateConfig.layerKey(i) + "0.fn.", config.heads(), config.dropout(), config.dropout());
+    }
+
+    /** Layer {@code i}'s subspace bases, {@code qkv.weight} (h·k, d), whichever operator compresses with them. */
+    public Tensor subspaceBases(int i) {
+        return config.attention() == Attention.MSSA ? compression.get(i).subspaceBases() : tssa(i).subspaceBases();
     }
 
     /** Layer {@code i}'s sparsification step (its dictionary D). */

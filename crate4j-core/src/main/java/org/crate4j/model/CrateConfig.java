@@ -27,13 +27,17 @@ import org.crate4j.CrateException;
  *                    threshold per atom: a sparse, overcomplete code of the window), and the token is
  *                    embedded from that code instead of the pixels. 0 (the reference, and configs
  *                    written before it existed) embeds the pixels directly.
+ * @param attention   the compression step: MSSA (the reference; also what configs written before
+ *                    the field existed read as) or TSSA, ToST's linear-time operator, under the same
+ *                    keys {@code transformer.layers.i.0.fn.*} ({@code temp}, {@code qkv},
+ *                    {@code to_out.0}): a layer is then Z + TSSA(LN₁ Z) followed by ISTA.
  * @param mssa        how MSSA returns its heads to the tokens: {@code FREE} (a learned {@code to_out},
  *                    the reference's) or {@code TIED} (the paper's [U_1, …, U_K] times a learned
  *                    scale, see {@link Mssa}); null (configs written before it existed) reads as FREE.
  */
 public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, int headDim, Pooling pool, double eta, double lambda,
-        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden, MssaOutput mssa) {
+        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden, Attention attention, MssaOutput mssa) {
 
     public CrateConfig {
         require(imageHeight > 0 && imageWidth > 0, "image size must be positive, got " + imageHeight + "x" + imageWidth);
@@ -49,6 +53,11 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         if (mssa == null) {
             mssa = MssaOutput.FREE;
         }
+        if (attention == null) {
+            attention = Attention.MSSA;
+        }
+        require(!(attention == Attention.TSSA && mssa == MssaOutput.TIED),
+                "the tied output projection is MSSA's (--mssa tied): TSSA keeps its own to_out");
         require(headHidden >= 0, "head width must be 0 (one stage) or positive, got " + headHidden);
         require(patchCode >= 0, "patch code size must be 0 (off) or positive, got " + patchCode);
         require(patchWindow >= patchSize && (patchWindow - patchSize) % 2 == 0, "patch window " + patchWindow
@@ -56,12 +65,20 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
                 + (patchSize + 4) + ", …)");
     }
 
-    /** The reference's MSSA (a free output projection). */
+    /** The compression step given, MSSA with the reference's free output projection. */
+    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
+            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode,
+            int headHidden, Attention attention) {
+        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
+                embDropout, patchWindow, patchCode, headHidden, attention, MssaOutput.FREE);
+    }
+
+    /** MSSA, as the reference (and every config written before the fields existed). */
     public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
             int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode,
             int headHidden) {
         this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
-                embDropout, patchWindow, patchCode, headHidden, MssaOutput.FREE);
+                embDropout, patchWindow, patchCode, headHidden, Attention.MSSA, MssaOutput.FREE);
     }
 
     /** A one-stage head (every layout but the segmentation demo's). */
@@ -89,8 +106,11 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     /** Zero padding on each side of the image when windows overlap: (K − P) / 2. */
     public int patchPadding() { return (patchWindow - patchSize) / 2; }
     public int innerDim() { return heads * headDim; }
-    /** The reference skips MSSA's output projection when one head spans the whole width (the tied form always has its own). */
-    public boolean projectsOut() { return mssa == MssaOutput.TIED || !(heads == 1 && headDim == dim); }
+    /**
+     * The reference skips MSSA's output projection when one head spans the whole width; TSSA and
+     * the tied MSSA always project.
+     */
+    public boolean projectsOut() { return attention == Attention.TSSA || mssa == MssaOutput.TIED || !(heads == 1 && headDim == dim); }
     /** How MSSA's heads return to the tokens: tied, a free {@code to_out}, or (one full-width head) none. */
     public Mssa.Projection mssaProjection() {
         return mssa == MssaOutput.TIED ? Mssa.Projection.TIED : projectsOut() ? Mssa.Projection.FREE : Mssa.Projection.NONE;
@@ -101,39 +121,42 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     public int mlpHeadOut() { return twoStageHead() ? headHidden : numClasses; }
 
     public CrateConfig withImageSize(int height, int width) {
-        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
+        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
     }
     public CrateConfig withClasses(int classes) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
     }
     public CrateConfig withChannels(int c) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
     }
     public CrateConfig withPool(Pooling p) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
     }
     public CrateConfig withSparsity(double newEta, double newLambda) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
     }
     public CrateConfig withDropout(double drop, double embDrop) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode, headHidden, mssa);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode, headHidden, attention, mssa);
     }
     public CrateConfig withPatchWindow(int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode, headHidden, mssa);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode, headHidden, attention, mssa);
     }
     public CrateConfig withPatchCode(int atoms) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms, headHidden, mssa);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms, headHidden, attention, mssa);
     }
     /** The head in two stages through a {@code width}-wide mlp_head output (0: one stage). */
     public CrateConfig withHeadHidden(int width) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, width, mssa);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, width, attention, mssa);
     }
     /** MSSA's output projection free (the reference's) or tied to the subspaces (the paper's). */
     public CrateConfig withMssa(MssaOutput form) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, form);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, form);
+    }
+    public CrateConfig withAttention(Attention a) {
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, a, mssa);
     }
     public CrateConfig withHeads(int h, int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, mssa);
+        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
     }
 
     /**
@@ -161,7 +184,7 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         for (int i = 0; i < depth; i++) {
             String p = layerKey(i);
             s.addAll(ParameterSpec.layerNorm(p + "0.norm", dim));
-            s.addAll(Mssa.specs(p + "0.fn.", dim, heads, headDim, mssaProjection()));
+            s.addAll(attention == Attention.TSSA ? tssaSpecs(p + "0.fn.") : Mssa.specs(p + "0.fn.", dim, heads, headDim, mssaProjection()));
             s.addAll(ParameterSpec.layerNorm(p + "1.norm", dim));
             s.add(Ista.spec(p + "1.fn.weight", dim));
         }
@@ -171,6 +194,23 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         if (twoStageHead()) {
             s.add(ParameterSpec.weight("head.weight", numClasses, headHidden));
             s.add(ParameterSpec.bias("head.bias", numClasses, headHidden));
+        }
+        return s;
+    }
+
+    /**
+     * TSSA's tensors under the reference's keys ({@link Tssa#specs}), initialised as CRATE's own
+     * Linear layers are (torch's default, by kind and fan-in) except the temperature, 1 as in ToST.
+     */
+    private List<ParameterSpec> tssaSpecs(String prefix) {
+        List<ParameterSpec> s = new ArrayList<>();
+        for (ParameterSpec t : Tssa.specs(prefix, dim, innerDim(), heads, false)) {
+            long[] shape = t.shape();
+            s.add(switch (t.kind()) {
+                case TEMPERATURE -> t;
+                case BIAS -> ParameterSpec.bias(t.name(), shape[0], innerDim());
+                default -> ParameterSpec.weight(t.name(), shape[0], shape[1]);
+            });
         }
         return s;
     }
@@ -197,7 +237,9 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         long f = patchCode > 0                                          // patch embedding (through the code)
                 ? 2L * numPatches() * patchCode * (patchDim() + dim) : 2L * numPatches() * patchDim() * dim;
         long layer = 2L * n * dim * innerDim()                          // U = x·Wᵀ
-                + 2L * 2 * heads * n * n * headDim                      // U·Uᵀ and A·U
+                + (attention == Attention.TSSA
+                        ? 2L * 2 * n * innerDim()                       // TSSA: Π-weighted moments and the gains, linear in n
+                        : 2L * 2 * heads * n * n * headDim)             // U·Uᵀ and A·U
                 + (projectsOut() ? 2L * n * innerDim() * dim : 0)       // output projection
                 + 2L * n * dim * dim;                                   // ISTA
         long head = 2L * dim * mlpHeadOut() + (twoStageHead() ? 2L * headHidden * numClasses : 0);

@@ -90,8 +90,22 @@ public final class Tssa {
         return new Output(dropout(out, outputDropout, training), w, pi);
     }
 
+    /**
+     * Π (B, h, n) → (B, h, 1, n): per head the token weights Π_h,n / Σ_n Π_h,n with which TSSA
+     * averages the head's second moment. They sum to 1 over the tokens, as a row of attention does,
+     * so the analysis draws them where it draws the class token's attention row.
+     */
+    public static Tensor tokenWeights(Tensor pi) {
+        return pi.div(pi.sum(new long[] {-1}, true, new ScalarTypeOptional())).unsqueeze(2);
+    }
+
     public int heads() {
         return heads;
+    }
+
+    /** {@code qkv.weight} (d', d): the rows of head k project onto its subspace, as MSSA's U_kᵀ do. */
+    public Tensor subspaceBases() {
+        return p("qkv.weight");
     }
 
     /** (B, n, h·k) → (B, h, n, k). */

@@ -1,5 +1,6 @@
 package org.crate4j.tost;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -14,10 +15,13 @@ import org.crate4j.CrateException;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
+import org.crate4j.model.ImageClassifier;
+import org.crate4j.model.LayerTrace;
 import org.crate4j.model.Layers;
 import org.crate4j.model.ParameterKind;
 import org.crate4j.model.ParameterSpec;
 import org.crate4j.model.Parameters;
+import org.crate4j.model.Tssa;
 
 /**
  * A ToST vision model (Wu et al., ICLR 2025): a convolutional patch stem, a Fourier position
@@ -25,7 +29,7 @@ import org.crate4j.model.Parameters;
  * class token, a final LayerNorm and a linear head. Its tensors carry the reference's state-dict
  * names; BatchNorm's running statistics are kept apart from the trainable {@link #parameters()}.
  */
-public final class Tost {
+public final class Tost implements ImageClassifier {
     private final TostConfig config;
     private final Map<String, Tensor> stateDict;
     private final Map<String, ParameterKind> kinds;
@@ -35,6 +39,7 @@ public final class Tost {
     private final List<TostBlock> blocks = new ArrayList<>();
     private final List<ClassAttentionBlock> classBlocks = new ArrayList<>();
     private boolean training;
+    private Device device;
 
     private Tost(TostConfig config, Map<String, Tensor> stateDict, Map<String, ParameterKind> kinds) {
         this.config = config;
@@ -52,6 +57,7 @@ public final class Tost {
         for (int j = 0; j < config.classAttentionLayers(); j++) {
             classBlocks.add(new ClassAttentionBlock(params, j, config));
         }
+        this.device = stateDict.isEmpty() ? Device.CPU : Device.of(stateDict.values().iterator().next());
     }
 
     /** A new model with the reference's initialisation (see {@link TostLayout}), drawn from libtorch's RNG. */
@@ -64,6 +70,11 @@ public final class Tost {
             }
         }
         return fromTensors(config, t);
+    }
+
+    /** A new model on {@code device}: drawn on the CPU, as {@link #create(TostConfig)}, then moved. */
+    public static Tost create(TostConfig config, Device device) {
+        return create(config).to(device);
     }
 
     /** A model around given tensors, one per key of {@link TostConfig#parameterSpecs()} (shapes already checked). */
@@ -99,12 +110,67 @@ public final class Tost {
     /** Each tensor's kind by reference key: weight decay applies to {@link ParameterKind#decays()} ones only. */
     public Map<String, ParameterKind> kinds() { return kinds; }
 
+    @Override public String familyName() { return "ToST"; }
+
+    /** The patch size is the stem's stride; the depth counts the TSSA blocks (the ones {@link #layerTraces} returns). */
+    @Override
+    public Sizes sizes() {
+        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
+                config.dim(), config.depth());
+    }
+
+    @Override public Tensor features(Tensor images) { return forwardFeatures(images); }
+    @Override public Device device() { return device; }
+
+    /** Moves every tensor, running statistics included, to {@code target} in place. */
+    @Override
+    public Tost to(Device target) {
+        if (!target.equals(device)) {
+            Parameters.moveTo(stateDict.values(), target);
+            device = target;
+        }
+        return this;
+    }
+
+    @Override public String format() { return TostWeights.FORMAT; }
+    @Override public String configJson() { return TostConfigJson.toJson(config); }
+
+    @Override
+    public void save(Path path, Map<String, String> metadata) {
+        TostWeights.save(this, path, metadata);
+    }
+
+    /**
+     * The TSSA blocks in the shared form. ToST's blocks carry no class token (it joins in the
+     * class-attention blocks), so every token is a patch: {@code subspaces} are TSSA's projections
+     * w, {@code sparse} is the block's output. TSSA compares no pairs of tokens, so in place of
+     * the class token's attention row, {@code attention} (B, h, 1, 1 + N) holds per head the token
+     * weights Π_h,n / Σ_n Π_h,n with which TSSA averages each head's second moment (Eq. 10; they
+     * sum to 1 over the tokens as an attention row does), behind a 0 for the absent class token.
+     */
+    @Override
+    public List<LayerTrace> layerTraces(Tensor images) {
+        List<LayerTrace> out = new ArrayList<>();
+        for (TostTrace.Block b : trace(images).blocks()) {
+            out.add(new LayerTrace(b.input(), b.projections(), classTokenSlot(Tssa.tokenWeights(b.pi())), b.compressed(), b.output()));
+        }
+        return out;
+    }
+
+    /** (B, h, 1, N) → (B, h, 1, 1 + N): a 0 in front for the class token ToST's blocks do not carry. */
+    private static Tensor classTokenSlot(Tensor row) {
+        Tensor padded = torch.cat(new TensorVector(torch.zeros_like(row.narrow(3, 0, 1)), row), 3);
+        padded.retainReference();
+        return padded;
+    }
+
     public boolean isTraining() { return training; }
 
     /**
      * Training mode: BatchNorm normalises by each batch's statistics and updates its running ones;
      * dropout and drop-path act at the config's rates (0 unless set). Off: running statistics.
      */
+    @Override
     public Tost train(boolean on) {
         training = on;
         return this;

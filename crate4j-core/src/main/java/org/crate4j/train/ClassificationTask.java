@@ -3,13 +3,15 @@ package org.crate4j.train;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.ConfigJson;
-import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
@@ -19,14 +21,19 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
+import org.crate4j.model.ParameterKind;
 import org.crate4j.model.Parameters;
 
 /**
- * Training a CRATE classifier: label-smoothed cross-entropy, patch dropout for the first part of
- * the steps, top-1/top-5 on the validation split every epoch (the best is kept).
+ * Training an image classifier of any family: label-smoothed cross-entropy, patch dropout (CRATE)
+ * for the first part of the steps, top-1/top-5 on the validation split every epoch (the best is
+ * kept; unreadable files are left out and counted), weight decay by parameter kind, checkpoints of
+ * the whole state dict (ToST's BatchNorm statistics too).
  */
 final class ClassificationTask implements TrainingTask {
-    private final Crate model;
+    private final ImageClassifier model;
+    private final Map<String, ParameterKind> kinds;
     private final TrainOptions opt;
     private final Precision precision;
     private final GradientSync sync;
@@ -34,28 +41,30 @@ final class ClassificationTask implements TrainingTask {
     private final int valImages;
 
     /** @param val the validation split (null: a task that only steps, e.g. for a benchmark or a test) */
-    ClassificationTask(Crate model, TrainOptions opt, Precision precision, GradientSync sync, Dataset val, Transform valTf) {
+    ClassificationTask(ImageClassifier model, TrainOptions opt, Precision precision, GradientSync sync, Dataset val, Transform valTf) {
         this.model = model;
+        this.kinds = model.kinds();
         this.opt = opt;
         this.precision = precision;
         this.sync = sync;
         this.valImages = val == null ? 0 : val.size();
         this.valLoader = val == null ? null : new DataLoader(val, valTf, Math.max(opt.batch(), 256), false, false, opt.seed(),
-                opt.workers(), 2).shard(sync.rank(), sync.worldSize());
+                opt.workers(), 2).shard(sync.rank(), sync.worldSize()).onBadFile(DataIntegrity.forEvaluation(opt.strictData()));
     }
 
     @Override public TrainingListener.Task kind() { return TrainingListener.Task.CLASSIFICATION; }
-    @Override public CheckpointKind checkpointKind() { return CheckpointKind.CLASSIFIER; }
+    @Override public CheckpointKind checkpointKind() { return CheckpointKind.ofFormat(model.format()); }
     @Override public Parameters parameters() { return model.parameters(); }
-    @Override public Map<String, Tensor> checkpointTensors() { return model.parameters().asMap(); }
+    @Override public Map<String, Tensor> checkpointTensors() { return model.stateDict(); }
+    @Override public Predicate<String> decays() { return name -> kinds.get(name).decays(); }
     @Override public Device device() { return model.device(); }
     @Override public void train(boolean on) { model.train(on); }
 
     @Override
     public Map<String, String> checkpointMetadata() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("format", CrateWeights.FORMAT);
-        m.put("config", ConfigJson.toJson(model.config()));
+        m.put("format", model.format());
+        m.put("config", model.configJson());
         return m;
     }
 
@@ -89,7 +98,8 @@ final class ClassificationTask implements TrainingTask {
     /** The token ratio of a full step to one with patch dropout. */
     @Override
     public double cheapRatio() {
-        long n = model.config().numPatches();
+        ImageClassifier.Sizes s = model.sizes();
+        long n = (long) (s.imageHeight() / s.patchSize()) * (s.imageWidth() / s.patchSize());
         long keep = Crate.keptPatches(n, opt.patchDropout());
         return (n + 1) / (double) (keep + 1);
     }
@@ -100,7 +110,7 @@ final class ClassificationTask implements TrainingTask {
             throw new IllegalStateException("this task was made without a validation split");
         }
         Evaluation.Result r = Evaluation.run(model, valLoader, precision, sync);
-        return new Evaluated(metrics(r), r.top1(), r.images());
+        return new Evaluated(metrics(r), r.top1(), r.images(), r.unreadable());
     }
 
     private static Map<String, Double> metrics(Evaluation.Result r) {
@@ -124,14 +134,19 @@ final class ClassificationTask implements TrainingTask {
     @Override
     public void restore(Path file) {
         WeightsFile weights = WeightsFile.read(file);
-        var saved = ConfigJson.fromJson(weights.metadata().get("config"));
-        if (!saved.equals(model.config())) {
-            throw new CrateException("--resume: " + file + " holds a different architecture (" + ConfigJson.toJson(saved)
-                    + ") than requested (" + ConfigJson.toJson(model.config()) + "): use the same --model or a new --out");
+        String saved = weights.metadata().get("config");
+        if (!model.sameConfig(saved)) {
+            throw new CrateException("--resume: " + file + " holds a different architecture (" + saved
+                    + ") than requested (" + model.configJson() + "): use the same --model or a new --out");
         }
-        Crate loaded = CrateWeights.load(weights, CrateWeights.Options.defaults());
-        try (NoGradGuard g = new NoGradGuard()) {
-            loaded.parameters().asMap().forEach((k, v) -> model.parameters().get(k).copy_(v));
+        Map<String, long[]> expected = new LinkedHashMap<>();
+        model.stateDict().forEach((k, t) -> expected.put(k, Torch.shape(t)));
+        StateDictCheck.requireExact(file.toString(), expected, weights.shapes(), "the run's model");
+        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+            model.stateDict().forEach((k, t) -> {
+                RawTensor raw = weights.tensors().get(k);
+                t.copy_(Torch.floats(Device.CPU, raw.toFloats(), raw.shape()));
+            });
         }
     }
 

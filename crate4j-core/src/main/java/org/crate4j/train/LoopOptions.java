@@ -16,10 +16,11 @@ import org.bytedeco.pytorch.Tensor;
  * @param newOptimizer makes the optimizer over the parameters
  * @param sam          SAM radius (0: plain steps)
  * @param patchDropout a classifier's patch-dropout rate for the first {@code patchDropoutUntil} of the steps (0: none)
+ * @param strictData   stop at the first training file that cannot be decoded (otherwise another sample takes its place)
  */
 record LoopOptions(int epochs, int batch, int accumSteps, double lr, double minLr, Warmup warmup, String optimizer,
         Function<Map<String, Tensor>, Optimizer> newOptimizer, double clipNorm, double sam, long seed, int workers,
-        double timeBudgetMin, Path outDir, boolean resume, double patchDropout, double patchDropoutUntil) {
+        double timeBudgetMin, Path outDir, boolean resume, double patchDropout, double patchDropoutUntil, boolean strictData) {
 
     /**
      * The linear warm-up: {@code length} epochs (at least one step), or with {@code fractionOfSteps}

@@ -1,10 +1,13 @@
 package org.crate4j.train;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -12,6 +15,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.MaeWeights;
+import org.crate4j.data.BadFiles;
 import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
 import org.crate4j.data.Dataset;
@@ -53,6 +57,8 @@ final class MaskedAutoencodingTask implements TrainingTask {
     private final Dataset held;
     private final Transform valTf;
     private final DataLoader valLoader;
+    /** The held-out entries no process could read, as of the last evaluation (the sheet leaves them out). */
+    private int[] unreadable = new int[0];
 
     /** @param val the held-out split's source (its first {@value #VAL_IMAGES} images; null: a task that only steps) */
     MaskedAutoencodingTask(CrateMae model, PretrainOptions opt, Precision precision, GradientSync sync, Map<String, String> metadata,
@@ -64,7 +70,7 @@ final class MaskedAutoencodingTask implements TrainingTask {
         this.held = val == null ? null : Datasets.head(val, VAL_IMAGES);
         this.valTf = valTf;
         this.valLoader = val == null ? null : new DataLoader(held, valTf, Math.max(opt.batch(), 256), false, false, opt.seed(),
-                opt.workers(), 2).shard(sync.rank(), sync.worldSize());
+                opt.workers(), 2).shard(sync.rank(), sync.worldSize()).onBadFile(DataIntegrity.forEvaluation(opt.strictData()));
     }
 
     @Override public TrainingListener.Task kind() { return TrainingListener.Task.MASKED_AUTOENCODING; }
@@ -104,7 +110,10 @@ final class MaskedAutoencodingTask implements TrainingTask {
         return all.index_select(0, Torch.longs(model.device(), rows));
     }
 
-    /** The loss on the held-out images, each masked by its own fixed noise; each process measures its share. */
+    /**
+     * The loss on the readable held-out images, each masked by its own fixed noise; each process
+     * measures its share, and the unreadable ones (left out) are gathered from all.
+     */
     @Override
     public Evaluated evaluate() {
         if (valLoader == null) {
@@ -124,7 +133,13 @@ final class MaskedAutoencodingTask implements TrainingTask {
             }
         }
         double[] t = sync.sum(new double[] {sum, count});
-        return new Evaluated(Map.of("val_loss", t[0] / Math.max(1, t[1])), Double.NaN, (long) t[1]);
+        unreadable = DataIntegrity.gather(valLoader.badIndices(), sync);
+        BadFiles bad = valLoader.badFiles(unreadable);
+        if (t[1] == 0) {
+            throw new CrateException("none of the " + held.size() + " held-out images can be read (" + bad.problems()
+                    + "): fix or replace them");
+        }
+        return new Evaluated(Map.of("val_loss", t[0] / t[1]), Double.NaN, (long) t[1], bad);
     }
 
     @Override
@@ -132,23 +147,25 @@ final class MaskedAutoencodingTask implements TrainingTask {
         return held == null ? 0 : held.size();
     }
 
-    /** {@code reconstructions.png} in the run directory: the first held-out images, fixed masks. */
+    /** {@code reconstructions.png} in the run directory: the first readable held-out images, fixed masks. */
     @Override
     public void afterEpoch(Path outDir) {
-        int n = Math.min(SHEET_IMAGES, held.size());
+        Set<Integer> bad = Arrays.stream(unreadable).boxed().collect(Collectors.toSet());
+        int[] shown = IntStream.range(0, held.size()).filter(i -> !bad.contains(i)).limit(SHEET_IMAGES).toArray();
+        int n = shown.length;
         MaeConfig c = model.config();
         try (PointerScope scope = new PointerScope()) {
             float[] px = new float[n * c.channels() * c.imageSize() * c.imageSize()];
             int per = px.length / n;
             for (int i = 0; i < n; i++) {
-                float[] img = valTf.apply(FloatImage.fromImage(held.image(i)), new SplittableRandom(0)).data;
+                float[] img = valTf.apply(FloatImage.fromImage(held.image(shown[i])), new SplittableRandom(0)).data;
                 System.arraycopy(img, 0, px, i * per, per);
             }
             Tensor x = Torch.floats(model.device(), px, n, c.channels(), c.imageSize(), c.imageSize());
             CrateMae.Reconstruction r = model.reconstruct(x, Masking.seededNoise(VAL_MASK_SEED, 0, n, c.numPatches(), model.device()));
             ReconstructionSheet.Rows rows = new ReconstructionSheet.Rows(n, c.channels(), c.imageSize(), c.patchSize(), px,
                     Torch.toFloats(r.prediction()), Torch.toFloats(r.pasted()), Torch.toFloats(r.mask()));
-            List<String> names = IntStream.range(0, n).mapToObj(i -> "held-out " + i).toList();
+            List<String> names = Arrays.stream(shown).mapToObj(i -> "held-out " + i).toList();
             Preprocessing p = Preprocessing.fromMetadata(metadata, Preprocessing.defaultFor(c.channels()));
             AtomicWrite.png(ReconstructionSheet.render("CRATE-MAE reconstructions", names, rows, p.mean(), p.std()),
                     outDir.resolve("reconstructions.png"));

@@ -15,6 +15,20 @@ public final class MemoryStats {
         return field("VmRSS:");
     }
 
+    /**
+     * Resets the kernel's peak (VmHWM) to the current resident size, by writing 5 to
+     * /proc/self/clear_refs (Linux ≥ 4.0), so that {@link #peakRssMb()} then measures from here.
+     * False where that is not possible (the peak then stays the process's own).
+     */
+    public static boolean resetPeak() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     private static long field(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

@@ -2,6 +2,7 @@ package org.crate4j.train;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -19,10 +20,21 @@ public abstract class Optimizer {
     /** Per-parameter state tensors, by "param name/slot". Saved in checkpoints. */
     protected final Map<String, Tensor> state = new LinkedHashMap<>();
     protected long steps;
+    private Predicate<String> decaying;
 
     protected Optimizer(Map<String, Tensor> params, double weightDecay) {
         this.params = params;
         this.weightDecay = weightDecay;
+        this.decaying = name -> decays(name, params.get(name));
+    }
+
+    /**
+     * Decay exactly the parameters {@code rule} names (the loop passes each parameter's
+     * {@code ParameterKind.decays()}) instead of the name-and-rank rule of {@link #decays}.
+     */
+    public Optimizer decaying(Predicate<String> rule) {
+        decaying = rule;
+        return this;
     }
 
     public static boolean decays(String name, Tensor t) {
@@ -40,7 +52,7 @@ public abstract class Optimizer {
                 if (grad == null || !grad.defined()) {
                     continue;
                 }
-                if (weightDecay > 0 && decays(e.getKey(), p)) {
+                if (weightDecay > 0 && decaying.test(e.getKey())) {
                     p.mul_(new Scalar(1.0 - lr * weightDecay));
                 }
                 update(e.getKey(), p, grad, lr);

@@ -9,7 +9,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
-import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
 
 /** Top-k classification of prepared images. */
 public final class Prediction {
@@ -18,9 +18,9 @@ public final class Prediction {
     private Prediction() {}
 
     /** images: (n, C, H, W) normalised, row-major. Returns the k most probable classes per image, computed on the model's device. */
-    public static List<List<Guess>> topK(Crate model, float[] images, int n, int k, List<String> labels,
+    public static List<List<Guess>> topK(ImageClassifier model, float[] images, int n, int k, List<String> labels,
             Precision precision) {
-        var c = model.config();
+        ImageClassifier.Sizes c = model.sizes();
         int kk = Math.min(k, c.numClasses());
         List<List<Guess>> out = new ArrayList<>();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {

@@ -15,10 +15,12 @@ import java.util.function.UnaryOperator;
  * @param cropScaleMin   smallest area fraction of RandomResizedCrop (the recipe: 0.2)
  * @param timeBudgetMin  stop cleanly after this many minutes, evaluate and save (0: none)
  * @param accumSteps     micro-batches per optimizer step (≥ 1); a step averages over batch × accumSteps images
+ * @param strictData     stop at the first file that cannot be decoded (otherwise: replaced in training, left out
+ *                       of the held-out loss, named and counted either way)
  */
 public record PretrainOptions(int epochs, int batch, double lr, double minLr, double weightDecay, double beta1, double beta2,
         double warmupFraction, double clipNorm, double cropScaleMin, long seed, int workers, double timeBudgetMin,
-        Path outDir, boolean resume, int accumSteps) {
+        Path outDir, boolean resume, int accumSteps, boolean strictData) {
 
     public PretrainOptions {
         TrainOptions.requireAccumSteps(accumSteps);
@@ -35,7 +37,7 @@ public record PretrainOptions(int epochs, int batch, double lr, double minLr, do
     /** AdamW β (0.9, 0.95), wd 0.05, base lr 1.5e-4 scaled, 5 % warm-up then cosine, 800 epochs, crop scale 0.2–1. */
     public static PretrainOptions recipe(Path out, int batch) {
         return new PretrainOptions(800, batch, scaledLr(BASE_LR, batch), 0, 0.05, 0.9, 0.95, 40.0 / 800, 0, 0.2,
-                0, 1, 0, out, false, 1);
+                0, 1, 0, out, false, 1, false);
     }
 
     /**
@@ -61,18 +63,18 @@ public record PretrainOptions(int epochs, int batch, double lr, double minLr, do
         public double lr, minLr, weightDecay, beta1, beta2, warmupFraction, clipNorm, cropScaleMin, timeBudgetMin;
         public long seed;
         public Path outDir;
-        public boolean resume;
+        public boolean resume, strictData;
 
         Builder(PretrainOptions o) {
             epochs = o.epochs; batch = o.batch; lr = o.lr; minLr = o.minLr; weightDecay = o.weightDecay;
             beta1 = o.beta1; beta2 = o.beta2; warmupFraction = o.warmupFraction; clipNorm = o.clipNorm;
             cropScaleMin = o.cropScaleMin; seed = o.seed; workers = o.workers; timeBudgetMin = o.timeBudgetMin;
-            outDir = o.outDir; resume = o.resume; accumSteps = o.accumSteps;
+            outDir = o.outDir; resume = o.resume; accumSteps = o.accumSteps; strictData = o.strictData;
         }
 
         public PretrainOptions build() {
             return new PretrainOptions(epochs, batch, lr, minLr, weightDecay, beta1, beta2, warmupFraction, clipNorm,
-                    cropScaleMin, seed, workers, timeBudgetMin, outDir, resume, accumSteps);
+                    cropScaleMin, seed, workers, timeBudgetMin, outDir, resume, accumSteps, strictData);
         }
     }
 
@@ -89,6 +91,7 @@ public record PretrainOptions(int epochs, int batch, double lr, double minLr, do
     /** What the training loop reads: warm-up as a fraction of the steps, AdamW (ε 1e-8), no SAM or patch dropout. */
     LoopOptions loop() {
         return new LoopOptions(epochs, batch, accumSteps, lr, minLr, LoopOptions.Warmup.fraction(warmupFraction), "adamw",
-                p -> new AdamW(p, weightDecay, beta1, beta2, 1e-8), clipNorm, 0, seed, workers, timeBudgetMin, outDir, resume, 0, 1);
+                p -> new AdamW(p, weightDecay, beta1, beta2, 1e-8), clipNorm, 0, seed, workers, timeBudgetMin, outDir, resume, 0, 1,
+                strictData);
     }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.crate4j.data.BadFiles;
 import org.crate4j.viz.AtomicWrite;
 
 /**
@@ -67,9 +68,19 @@ public final class RunRecord implements TrainingListener {
         f.addProperty("seconds", end.seconds());
         f.add("images_per_sec", GSON.toJsonTree(end.imagesPerSec()));
         f.addProperty("last_checkpoint", String.valueOf(end.lastCheckpoint()));
+        f.add("unreadable_train", unreadable(end.badData().train()));
+        f.add("unreadable_val", unreadable(end.badData().val()));
         record.add("final", f);
         record.addProperty("ended", Instant.now().toString());
         write();
+    }
+
+    /** The files that could not be decoded: how many, and the first few. */
+    private static JsonObject unreadable(BadFiles bad) {
+        JsonObject o = new JsonObject();
+        o.addProperty("count", bad.count());
+        o.add("first", GSON.toJsonTree(bad.first().stream().map(BadFiles.Entry::problem).toList()));
+        return o;
     }
 
     private void write() {
@@ -91,7 +102,7 @@ public final class RunRecord implements TrainingListener {
     /** CPU model, cores, memory, OS and Java of this machine. */
     static JsonObject machine() {
         JsonObject m = new JsonObject();
-        m.addProperty("cpu", cpuModel());
+        m.addProperty("cpu", org.crate4j.engine.Machine.cpuModel());
         m.addProperty("cores", Runtime.getRuntime().availableProcessors());
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             m.addProperty("memory_bytes", os.getTotalMemorySize());
@@ -102,18 +113,6 @@ public final class RunRecord implements TrainingListener {
         return m;
     }
 
-    private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (Exception ignored) {
-            // not Linux: fall back to the architecture
-        }
-        return System.getProperty("os.arch");
-    }
 
     private static String hostName() {
         try {

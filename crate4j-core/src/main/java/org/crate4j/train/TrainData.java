@@ -10,6 +10,7 @@ import org.crate4j.data.Preprocessing;
 import org.crate4j.data.Transform;
 import org.crate4j.data.Transforms;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.ImageClassifier;
 
 /** Resolves a run's data: the splits, and the train and evaluation transforms for a model. */
 public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMnist) {
@@ -43,9 +44,17 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
      * {@code finetune} (resize, RandomResizedCrop, flip, RandAugment(2, 14)).
      */
     public Transform trainTransform(String augment, CrateConfig c) {
-        Preprocessing p = preprocessing(c.channels());
-        int h = c.imageHeight(), w = c.imageWidth();
-        Transform fit = Transforms.compose(Transforms.toChannels(c.channels()), Transforms.resize(h, w));
+        return trainTransform(augment, c.channels(), c.imageHeight(), c.imageWidth());
+    }
+
+    /** {@link #trainTransform(String, CrateConfig)} for any classifier's input sizes. */
+    public Transform trainTransform(String augment, ImageClassifier.Sizes s) {
+        return trainTransform(augment, s.channels(), s.imageHeight(), s.imageWidth());
+    }
+
+    private Transform trainTransform(String augment, int channels, int h, int w) {
+        Preprocessing p = preprocessing(channels);
+        Transform fit = Transforms.compose(Transforms.toChannels(channels), Transforms.resize(h, w));
         Transform norm = Transforms.normalize(p.mean(), p.std());
         switch (augment) {
             case "none":
@@ -60,10 +69,10 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
                 return Transforms.compose(fit, Transforms.randomResizedCrop(h, w, 0.75, 1.0, 0.9, 1.1),
                         Transforms.horizontalFlip(0.5), norm);
             case "imagenet":
-                return Transforms.compose(Transforms.toChannels(c.channels()),
+                return Transforms.compose(Transforms.toChannels(channels),
                         Transforms.randomResizedCrop(h, w, 0.08, 1.0, 3.0 / 4, 4.0 / 3), Transforms.horizontalFlip(0.5), norm);
             case "finetune":
-                return Transforms.compose(Transforms.toChannels(c.channels()), Transforms.resize(h, w),
+                return Transforms.compose(Transforms.toChannels(channels), Transforms.resize(h, w),
                         Transforms.randomResizedCrop(h, w, 0.08, 1.0, 3.0 / 4, 4.0 / 3), Transforms.horizontalFlip(0.5),
                         Transforms.randAugment(2, 14), norm);
             default:
@@ -92,11 +101,20 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
 
     /** The evaluation transform that goes with a training augmentation: fine-tuning tests at h×w directly (SPEC §5). */
     public Transform evalTransform(String augment, CrateConfig c) {
+        return evalTransform(augment, c.channels(), c.imageHeight(), c.imageWidth());
+    }
+
+    /** {@link #evalTransform(String, CrateConfig)} for any classifier's input sizes. */
+    public Transform evalTransform(String augment, ImageClassifier.Sizes s) {
+        return evalTransform(augment, s.channels(), s.imageHeight(), s.imageWidth());
+    }
+
+    private Transform evalTransform(String augment, int channels, int height, int width) {
         if (!augment.equals("finetune")) {
-            return evalTransform(c);
+            return evalTransform(channels, height, width);
         }
-        Preprocessing p = preprocessing(c.channels());
-        return Transforms.compose(Transforms.toChannels(c.channels()), Transforms.resize(c.imageHeight(), c.imageWidth()),
+        Preprocessing p = preprocessing(channels);
+        return Transforms.compose(Transforms.toChannels(channels), Transforms.resize(height, width),
                 Transforms.normalize(p.mean(), p.std()));
     }
 }

@@ -82,7 +82,7 @@ final class TrainLoop {
     /** Trains on {@code train} to the end of the schedule (or the budget); the task's resources are closed at the end. */
     Result fit(Dataset train, Transform trainTf) {
         try (DataLoader loader = new DataLoader(train, trainTf, opt.batch(), true, true, opt.seed(), opt.workers(), 4)
-                .shard(sync.rank(), sync.worldSize())) {
+                .shard(sync.rank(), sync.worldSize()).onBadFile(DataIntegrity.forTraining(opt.strictData()))) {
             return fit(loader, train.size());
         } finally {
             task.close();
@@ -93,6 +93,9 @@ final class TrainLoop {
         long start = System.nanoTime();
         Map<String, Tensor> params = task.parameters().asMap();
         Optimizer optimizer = opt.newOptimizer().apply(params);
+        if (task.decays() != null) {
+            optimizer.decaying(task.decays());
+        }
         int k = opt.accumSteps();
         // optimizer steps; an epoch's last < k micro-batches are dropped, as drop_last drops a partial batch
         int perEpoch = loader.batchesPerEpoch() / k;
@@ -184,6 +187,7 @@ final class TrainLoop {
             boolean epochDone = batchIdx >= perEpoch;
             long te = System.nanoTime();
             last = task.evaluate();
+            TrainingListener.BadData bad = new TrainingListener.BadData(DataIntegrity.badFiles(loader, sync), last.unreadable());
             double[] trainTotals = sync.sum(new double[] {lossSum, correct, seen});
             lastTrainLoss = trainTotals[0] / Math.max(1, trainTotals[2]);
             double epochPos = epoch + batchIdx / (double) perEpoch;
@@ -208,7 +212,7 @@ final class TrainLoop {
                 double loopSec = Math.max(1e-9, (te - epochStart) / 1e9); // the epoch's training loop, data waits included
                 task.afterEpoch(opt.outDir());
                 events.onEpoch(new TrainingListener.Epoch(epoch, epochPos, step, row, trainTotals[2] / loopSec, waitNs / 1e9 / loopSec,
-                        last.images()));
+                        last.images(), bad));
                 save(lastPath(), optimizer, state);
                 events.onCheckpoint(lastPath(), Checkpoint.LAST);
                 if (improved) {
@@ -223,11 +227,12 @@ final class TrainLoop {
         if (last == null) { // nothing left to train (e.g. resuming a finished run): still report where it stands
             last = task.evaluate();
         }
+        TrainingListener.BadData bad = new TrainingListener.BadData(DataIntegrity.badFiles(loader, sync), last.unreadable());
         double seconds = (System.nanoTime() - start) / 1e9;
         Result result = new Result(step, step / (double) perEpoch, seconds,
                 imagesSeen * sync.worldSize() / Math.max(1e-9, trainNanos / 1e9), lastPath(), last, lastTrainLoss);
         events.onEnd(new TrainingListener.End(result.steps(), result.epochs(), seconds, result.imagesPerSec(), lastPath(),
-                task.finalMetrics(last, lastTrainLoss)));
+                task.finalMetrics(last, lastTrainLoss), bad));
         return result;
     }
 

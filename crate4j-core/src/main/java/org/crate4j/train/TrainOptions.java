@@ -17,11 +17,13 @@ import java.nio.file.Path;
  * @param sam           SAM neighbourhood radius rho (0: plain steps); each step then costs two forward-backward passes
  * @param accumSteps    micro-batches whose gradients one optimizer step accumulates (≥ 1): a step then averages
  *                      over batch × accumSteps × world size images, the global batch
+ * @param strictData    stop at the first file that cannot be decoded; otherwise training replaces it by
+ *                      another sample and evaluation leaves it out, both naming and counting it
  */
 public record TrainOptions(int epochs, int batch, String optimizer, double lr, double minLr, double weightDecay,
         double beta1, double beta2, double eps, double warmupEpochs, double labelSmoothing, double clipNorm,
         long seed, int workers, double timeBudgetMin, Path outDir, boolean resume, String augment,
-        double patchDropout, double patchDropoutUntil, double sam, int accumSteps) {
+        double patchDropout, double patchDropoutUntil, double sam, int accumSteps, boolean strictData) {
 
     public TrainOptions {
         if (!(patchDropout >= 0 && patchDropout < 1)) {
@@ -52,24 +54,24 @@ public record TrainOptions(int epochs, int batch, String optimizer, double lr, d
     /** What the training loop reads: warm-up in epochs, the named optimizer. */
     LoopOptions loop() {
         return new LoopOptions(epochs, batch, accumSteps, lr, minLr, LoopOptions.Warmup.epochs(warmupEpochs), optimizer,
-                this::newOptimizer, clipNorm, sam, seed, workers, timeBudgetMin, outDir, resume, patchDropout, patchDropoutUntil);
+                this::newOptimizer, clipNorm, sam, seed, workers, timeBudgetMin, outDir, resume, patchDropout, patchDropoutUntil, strictData);
     }
 
     public static TrainOptions fashionMnistDefaults(Path out) {
         return new TrainOptions(0, 128, "adamw", 2e-3, 1e-5, 0.05, 0.9, 0.999, 1e-8, 0.3, 0.1, 1.0,
-                0, 1, 10, out, false, "flip", 0, 1, 0, 1);
+                0, 1, 10, out, false, "flip", 0, 1, 0, 1, false);
     }
 
     /** The reference README's ImageNet recipe: crate-tiny, Lion 2e-4, wd 0.05, batch 512, 200 epochs. */
     public static TrainOptions imagenetRecipe(Path out) {
         return new TrainOptions(200, 512, "lion", 2e-4, 0, 0.05, 0.9, 0.99, 1e-8, 5, 0.1, 0,
-                0, 2, 0, out, false, "imagenet", 0, 1, 0, 1);
+                0, 2, 0, out, false, "imagenet", 0, 1, 0, 1, false);
     }
 
     /** The reference's fine-tuning recipe: AdamW 5e-5, wd 0.01, cosine, RandAugment(2, 14), 200 epochs. */
     public static TrainOptions finetuneRecipe(Path out) {
         return new TrainOptions(200, 256, "adamw", 5e-5, 0, 0.01, 0.9, 0.999, 1e-8, 0, 0.0, 0,
-                0, 2, 0, out, false, "finetune", 0, 1, 0, 1);
+                0, 2, 0, out, false, "finetune", 0, 1, 0, 1, false);
     }
 
     /**
@@ -110,7 +112,7 @@ public record TrainOptions(int epochs, int batch, String optimizer, double lr, d
         public double lr, minLr, weightDecay, beta1, beta2, eps, warmupEpochs, labelSmoothing, clipNorm, timeBudgetMin, patchDropout, patchDropoutUntil, sam;
         public long seed;
         public Path outDir;
-        public boolean resume;
+        public boolean resume, strictData;
 
         Builder(TrainOptions o) {
             epochs = o.epochs; batch = o.batch; optimizer = o.optimizer; lr = o.lr; minLr = o.minLr;
@@ -118,12 +120,13 @@ public record TrainOptions(int epochs, int batch, String optimizer, double lr, d
             labelSmoothing = o.labelSmoothing; clipNorm = o.clipNorm; seed = o.seed; workers = o.workers;
             timeBudgetMin = o.timeBudgetMin; outDir = o.outDir; resume = o.resume; augment = o.augment;
             patchDropout = o.patchDropout; patchDropoutUntil = o.patchDropoutUntil; sam = o.sam; accumSteps = o.accumSteps;
+            strictData = o.strictData;
         }
 
         public TrainOptions build() {
             return new TrainOptions(epochs, batch, optimizer, lr, minLr, weightDecay, beta1, beta2, eps, warmupEpochs,
                     labelSmoothing, clipNorm, seed, workers, timeBudgetMin, outDir, resume, augment,
-                    patchDropout, patchDropoutUntil, sam, accumSteps);
+                    patchDropout, patchDropoutUntil, sam, accumSteps, strictData);
         }
     }
 

@@ -7,17 +7,19 @@ import org.crate4j.data.Batch;
 import org.crate4j.data.Dataset;
 import org.crate4j.data.Transform;
 import org.crate4j.engine.Precision;
-import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
 
 /**
- * Trains a CRATE classifier: the one {@link TrainLoop} on a {@link ClassificationTask}
- * (label-smoothed cross-entropy, patch dropout, top-1/top-5 every epoch, last and best
- * checkpoints), AdamW or Lion, data parallel through {@link GradientSync}. Built by {@link Training}.
+ * Trains an image classifier of any family ({@link ImageClassifier}: CRATE, CRATE-α, ViT, ToST):
+ * the one {@link TrainLoop} on a {@link ClassificationTask} (label-smoothed cross-entropy, patch
+ * dropout, top-1/top-5 every epoch, last and best checkpoints of the whole state dict, weight
+ * decay by parameter kind), AdamW or Lion, data parallel through {@link GradientSync}. Built by
+ * {@link Training}.
  */
 public final class Trainer {
     public record Summary(double top1, double top5, double epochs, long steps, double seconds, double imagesPerSec, Path lastCheckpoint) {}
 
-    private final Crate model;
+    private final ImageClassifier model;
     private final TrainOptions opt;
     private final Precision precision;
     private final GradientSync sync;
@@ -27,7 +29,7 @@ public final class Trainer {
     /** The loop that {@link #trainStep} steps, made on first use (no validation split). */
     private TrainLoop stepper;
 
-    Trainer(Crate model, TrainOptions opt, Precision precision, GradientSync sync, Map<String, String> metadata,
+    Trainer(ImageClassifier model, TrainOptions opt, Precision precision, GradientSync sync, Map<String, String> metadata,
             List<TrainingListener> listeners) {
         TrainLoop.checkPrecision(opt.loop(), precision);
         this.model = model;

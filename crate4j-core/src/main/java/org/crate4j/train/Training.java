@@ -9,7 +9,7 @@ import java.util.function.UnaryOperator;
 import org.crate4j.data.Dataset;
 import org.crate4j.data.Transform;
 import org.crate4j.engine.Precision;
-import org.crate4j.model.Crate;
+import org.crate4j.model.ImageClassifier;
 
 /**
  * A classifier training run, configured from Java:
@@ -32,7 +32,7 @@ import org.crate4j.model.Crate;
  * ({@link MetricsFiles}, {@link ProgressListener}).
  */
 public final class Training {
-    private final Crate model;
+    private final ImageClassifier model;
     private final TrainData data;
     private final Transform trainTf, valTf;
     private final TrainOptions opt;
@@ -45,12 +45,12 @@ public final class Training {
         model = b.model;
         data = b.data;
         opt = b.options;
-        trainTf = b.trainTf != null ? b.trainTf : data.trainTransform(opt.augment(), model.config());
-        valTf = b.valTf != null ? b.valTf : data.evalTransform(opt.augment(), model.config());
+        trainTf = b.trainTf != null ? b.trainTf : data.trainTransform(opt.augment(), model.sizes());
+        valTf = b.valTf != null ? b.valTf : data.evalTransform(opt.augment(), model.sizes());
         precision = b.precision;
         sync = b.sync;
         listeners = List.copyOf(b.listeners);
-        Map<String, String> meta = new LinkedHashMap<>(data.preprocessing(model.config().channels()).toMetadata());
+        Map<String, String> meta = new LinkedHashMap<>(data.preprocessing(model.sizes().channels()).toMetadata());
         meta.put("source", data.root() != null ? "crate4j train on " + data.root() : "crate4j training (Java API)");
         meta.putAll(b.metadata);
         metadata = meta;
@@ -74,7 +74,7 @@ public final class Training {
     }
 
     public static final class Builder {
-        private Crate model;
+        private ImageClassifier model;
         private TrainData data;
         private Transform trainTf, valTf;
         private TrainOptions options = TrainOptions.fashionMnistDefaults(Path.of("runs", "train"))
@@ -86,7 +86,8 @@ public final class Training {
 
         private Builder() {}
 
-        public Builder model(Crate m) { model = m; return this; }
+        /** Any classifier family ({@code org.crate4j.zoo.Zoo} builds them by name). */
+        public Builder model(ImageClassifier m) { model = m; return this; }
 
         /** Splits opened as the commands open them ({@link TrainData#open}); transforms and metadata follow from them. */
         public Builder data(TrainData d) { data = d; return this; }
@@ -116,6 +117,11 @@ public final class Training {
         public Builder seed(long seed) { return options(o -> { o.seed = seed; return o; }); }
         /** The run directory: checkpoints and whatever listeners write there. */
         public Builder outDir(Path dir) { return options(o -> { o.outDir = dir; return o; }); }
+        /**
+         * Stop at the first file that cannot be decoded. Off, training replaces such a file by
+         * another sample and evaluation leaves it out; the listeners are told of them either way.
+         */
+        public Builder strictData(boolean on) { return options(o -> { o.strictData = on; return o; }); }
         /** Continue the run in {@link #outDir} from its {@code last.safetensors}. */
         public Builder resume(boolean on) { return options(o -> { o.resume = on; return o; }); }
 

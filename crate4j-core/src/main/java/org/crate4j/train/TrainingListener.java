@@ -3,6 +3,7 @@ package org.crate4j.train;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.crate4j.data.BadFiles;
 
 /**
  * Watches a training run (after DJL's {@code TrainingListener}): progress bars, metrics files,
@@ -16,6 +17,18 @@ public interface TrainingListener {
 
     /** Which checkpoint a file is: the latest position (resumable) or the best evaluation so far. */
     enum Checkpoint { LAST, BEST }
+
+    /**
+     * The files that could not be decoded so far, over all processes: in training each was replaced
+     * by another sample, in evaluation each was left out (its figures are over the readable images).
+     */
+    record BadData(BadFiles train, BadFiles val) {
+        public static final BadData NONE = new BadData(BadFiles.NONE, BadFiles.NONE);
+
+        public boolean any() {
+            return train.any() || val.any();
+        }
+    }
 
     /**
      * The plan, before the first step.
@@ -52,10 +65,16 @@ public interface TrainingListener {
      * train_top1, val_top1, val_top5 (fractions; over all processes).
      *
      * @param position  epochs done, fractional after a stop mid-epoch
-     * @param valImages images the evaluation saw
+     * @param valImages images the evaluation saw (the readable ones)
+     * @param badData   the files that could not be decoded, in training and in evaluation
      */
     record Epoch(int epoch, double position, long step, Map<String, Double> metrics, double imagesPerSec, double dataWait,
-            long valImages) {
+            long valImages, BadData badData) {
+        public Epoch(int epoch, double position, long step, Map<String, Double> metrics, double imagesPerSec, double dataWait,
+                long valImages) {
+            this(epoch, position, step, metrics, imagesPerSec, dataWait, valImages, BadData.NONE);
+        }
+
         /** A metric of the row, NaN when the task does not measure it. */
         public double metric(String name) {
             return metrics.getOrDefault(name, Double.NaN);
@@ -67,8 +86,14 @@ public interface TrainingListener {
      *
      * @param metrics the last evaluation: val_loss, and val_top1, val_top5 for classification,
      *                train_loss for masked autoencoding
+     * @param badData the files that could not be decoded over the whole run
      */
-    record End(long steps, double epochs, double seconds, double imagesPerSec, Path lastCheckpoint, Map<String, Double> metrics) {
+    record End(long steps, double epochs, double seconds, double imagesPerSec, Path lastCheckpoint, Map<String, Double> metrics,
+            BadData badData) {
+        public End(long steps, double epochs, double seconds, double imagesPerSec, Path lastCheckpoint, Map<String, Double> metrics) {
+            this(steps, epochs, seconds, imagesPerSec, lastCheckpoint, metrics, BadData.NONE);
+        }
+
         public double metric(String name) {
             return metrics.getOrDefault(name, Double.NaN);
         }

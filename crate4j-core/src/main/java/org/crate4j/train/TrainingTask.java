@@ -2,8 +2,10 @@ package org.crate4j.train;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.data.BadFiles;
 import org.crate4j.data.Batch;
 import org.crate4j.engine.Device;
 import org.crate4j.model.Parameters;
@@ -23,9 +25,10 @@ interface TrainingTask extends AutoCloseable {
      *
      * @param metrics the row's evaluation columns (val_loss, …), in order
      * @param score   higher is better: a new best is written to {@code best.safetensors} (NaN: the task keeps no best)
-     * @param images  how many images it saw
+     * @param images     how many images it saw
+     * @param unreadable the files it left out because they could not be decoded (over all processes)
      */
-    record Evaluated(Map<String, Double> metrics, double score, long images) {}
+    record Evaluated(Map<String, Double> metrics, double score, long images, BadFiles unreadable) {}
 
     TrainingListener.Task kind();
 
@@ -65,6 +68,9 @@ interface TrainingTask extends AutoCloseable {
      * parameter without a gradient on every process, as one process does.
      */
     default boolean leavesParametersUnused() { return false; }
+
+    /** Which parameters weight decay shrinks, by key (null: the optimizer's name-and-rank rule). */
+    default Predicate<String> decays() { return null; }
 
     /** Called before every optimizer step with the planned total (a classifier's patch dropout follows it). */
     default void beforeStep(long step, long total) {}

@@ -1,5 +1,6 @@
 package org.crate4j.vit;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -15,7 +16,9 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.ConvStem;
+import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LayerTrace;
+import org.crate4j.model.ParameterKind;
 import org.crate4j.model.Layers;
 import org.crate4j.model.ParameterSpec;
 import org.crate4j.model.Parameters;
@@ -26,7 +29,7 @@ import org.crate4j.model.PositionEmbedding;
  * L pre-norm blocks {@code x = x + Attention(LN₁(x)); x = x + MLP(LN₂(x))}, a final LayerNorm,
  * and the class token into a Linear head. Parameters carry timm's state-dict keys.
  */
-public final class VisionTransformer {
+public final class VisionTransformer implements ImageClassifier {
     private final VitConfig config;
     private final Parameters params;
     private boolean training;
@@ -75,6 +78,29 @@ public final class VisionTransformer {
             device = target;
         }
         return this;
+    }
+
+    @Override public String familyName() { return "ViT"; }
+
+    @Override
+    public Sizes sizes() {
+        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
+                config.dim(), config.depth());
+    }
+
+    /** The (B, d) vector the head reads. */
+    @Override
+    public Tensor features(Tensor images) {
+        return pooled(forwardFeatures(images, null));
+    }
+
+    @Override public Map<String, ParameterKind> kinds() { return ImageClassifier.kindsOf(specs()); }
+    @Override public String format() { return VitWeights.FORMAT; }
+    @Override public String configJson() { return VitWeights.toJson(config); }
+
+    @Override
+    public void save(Path path, Map<String, String> metadata) {
+        VitWeights.save(this, path, metadata);
     }
 
     /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */

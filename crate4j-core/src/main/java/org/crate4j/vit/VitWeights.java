@@ -7,6 +7,7 @@ import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.checkpoint.StateDictCheck;
@@ -22,7 +23,7 @@ import org.crate4j.model.ParameterSpec;
  * as metadata.
  */
 public final class VitWeights {
-    public static final String FORMAT = "crate4j-vit";
+    public static final String FORMAT = CheckpointKind.VIT_FORMAT;
     private static final Gson GSON = new Gson();
 
     private VitWeights() {}

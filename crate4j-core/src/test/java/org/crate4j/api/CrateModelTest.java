@@ -81,7 +81,7 @@ class CrateModelTest {
             assertEquals(4, a.gridWidth());
             assertEquals(4, a.heads().length);
             // the same trace through the library: A[0, h, 0, 1 + p]
-            Crate model = m.classifier();
+            Crate model = (Crate) m.classifier();
             FloatImage in = org.crate4j.analysis.ModelInput.stretch(3, 16, 16,
                     org.crate4j.analysis.ModelInput.normalization(3, java.util.Map.of()))
                     .apply(FloatImage.fromImage(ImageFiles.fromBufferedImage(image)), null);
@@ -109,7 +109,7 @@ class CrateModelTest {
         try (CrateModel m = CrateModel.builder().heads(4).load(WEIGHTS)) {
             float[] f = m.features(image);
             assertEquals(32, f.length);
-            Crate model = m.classifier();
+            Crate model = (Crate) m.classifier();
             FloatImage in = Preprocessing.defaultFor(3).evalTransform(16, 16, 3)
                     .apply(FloatImage.fromImage(ImageFiles.fromBufferedImage(image)), new Random(0));
             try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
@@ -142,6 +142,35 @@ class CrateModelTest {
             assertEquals(4, a.heads().length);
             CrateException e = assertThrows(CrateException.class, () -> m.predict(picture(), 5));
             assertTrue(e.getMessage().contains("no classifier head"), e.getMessage());
+        }
+    }
+
+    /** CRATE-α, ViT and ToST files open through the same type, and predict as their models do. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"crate-alpha-fmnist, CRATE-α", "vit-fmnist, ViT", "tost-fmnist, ToST"})
+    void everyFamilysFileOpensThroughTheFacade(String preset, String family, @org.junit.jupiter.api.io.TempDir Path tmp) {
+        Torch.seed(5);
+        org.crate4j.model.ImageClassifier model = org.crate4j.zoo.Zoo.create(preset, new org.crate4j.zoo.Zoo.Fit(1, 10, 0, -1),
+                org.crate4j.engine.Device.CPU).train(false);
+        Path file = tmp.resolve(preset + ".safetensors");
+        model.save(file, java.util.Map.of());
+        BufferedImage image = picture();
+        var s = model.sizes();
+        FloatImage in = Preprocessing.defaultFor(1).evalTransform(s.imageHeight(), s.imageWidth(), 1)
+                .apply(FloatImage.fromImage(ImageFiles.fromBufferedImage(image)), new Random(0));
+        List<org.crate4j.train.Prediction.Guess> expected = org.crate4j.train.Prediction.topK(model, in.data, 1, 3, List.of(),
+                org.crate4j.engine.Precision.FP32).get(0);
+        try (CrateModel m = CrateModel.load(file)) {
+            assertEquals(family, m.family());
+            assertEquals(10, m.classes());
+            List<Classification> top = m.predict(image, 3);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(expected.get(i).index(), top.get(i).index());
+                assertEquals(expected.get(i).probability(), top.get(i).probability(), 1e-6);
+            }
+            AttentionMap a = m.attention(image, 0);
+            assertTrue(a.heads().length >= 1 && a.heads()[0].length == a.gridHeight() * a.gridWidth(), a.toString());
+            assertEquals(128, m.features(image).length);
         }
     }
 }

@@ -53,10 +53,10 @@ class ImageFolderTest {
     }
 
     @Test
-    void loaderSkipsAndCountsCorruptFile() throws IOException {
+    void substitutingLoaderKeepsBatchesFullAndCountsTheCorruptFileOnce() throws IOException {
         writeTree(tmp);
         ImageFolder ds = ImageFolder.scan(tmp);
-        try (DataLoader loader = new DataLoader(ds, null, 2, false, false, 1, 2, 2)) {
+        try (DataLoader loader = new DataLoader(ds, null, 2, false, false, 1, 2, 2).onBadFile(DataLoader.OnBadFile.SUBSTITUTE)) {
             int seen = 0;
             for (Batch b : loader) {
                 assertEquals(2, b.size());
@@ -64,11 +64,11 @@ class ImageFolderTest {
                 seen += b.size();
             }
             assertEquals(4, seen);
-            assertEquals(1, loader.skippedFiles());
-            assertTrue(loader.skippedFileErrors().get(0).contains("c.png"));
+            assertEquals(1, loader.badFiles().count());
+            assertEquals(tmp.resolve("cats/c.png").toString(), loader.badFiles().first().get(0).file());
             loader.setEpoch(1);
             loader.iterator().forEachRemaining(b -> { });
-            assertEquals(1, loader.skippedFiles(), "the same file is counted once");
+            assertEquals(1, loader.badFiles().count(), "the same file is counted once");
         }
     }
 

@@ -67,6 +67,18 @@ class LaunchFaultsTest {
     }
 
     @Test
+    void theSurvivorOfAKilledRankZeroSaysSoInOneLineWithoutNativeFrames() throws Exception {
+        Launcher.Job job = launch(Duration.ofSeconds(30));
+        awaitOutput(o -> o.contains("[rank 0] epoch 1.00:"), Duration.ofSeconds(60));
+        job.workers().get(0).destroyForcibly(); // rank 0 hosts the store: the survivor's store calls fail in c10d
+        assertNotEquals(0, job.waitFor());
+        List<String> survivor = output().lines().filter(l -> l.startsWith("[rank 1]")).toList();
+        assertTrue(survivor.stream().anyMatch(l -> l.startsWith("[rank 1] crate: rank 1: ") && l.contains("rank 0 is gone")), output());
+        // c10d logs every failed store call with its native stack unless libtorch's warnings are off (Torch.nativeWarnings)
+        assertTrue(survivor.stream().noneMatch(l -> l.contains("frame #") || l.contains("Exception raised from")), output());
+    }
+
+    @Test
     void frozenWorkerIsNamedAfterTheTimeout() throws Exception {
         Duration timeout = Duration.ofSeconds(3);
         Launcher.Job job = launch(timeout);

@@ -41,7 +41,7 @@ public class TostPresetsTest {
         assertEquals(1e-5, TostPresets.get("tost-cab-medium-24-p16").layerScale());
         assertEquals(16, TostPresets.get("TOST-CAB-LARGE-24-P16").heads());
         assertEquals(196, s.numPatches());
-        assertEquals(12, TostPresets.all().size());
+        assertEquals(13, TostPresets.all().size()); // twelve reference models and tost-fmnist
         CrateException e = assertThrows(CrateException.class, () -> TostPresets.get("tost-huge"));
         assertTrue(e.getMessage().contains("tost-cab-tiny-12-p16"), e.getMessage());
     }

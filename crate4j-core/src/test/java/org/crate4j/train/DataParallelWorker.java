@@ -77,6 +77,7 @@ public final class DataParallelWorker {
 
     public static void main(String[] args) {
         Torch.init();
+        Torch.nativeWarnings(false); // as the commands run without --verbose
         Torch.setThreads(1);
         Path out = Path.of(args[0]);
         int batch = Integer.parseInt(args[1]), epochs = Integer.parseInt(args[2]);
