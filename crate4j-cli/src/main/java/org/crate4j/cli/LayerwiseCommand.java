@@ -83,10 +83,13 @@ final class LayerwiseCommand implements Callable<Integer> {
         AtomicWrite.png(LayerwisePlot.render(r, weights.weights.getFileName().toString()), out.resolve("layerwise.png"));
         System.out.println("layer  coding rate (mean ± std)   non-zero fraction (mean ± std)   subspace coherence (heads)   ||DᵀD-I||/||I||");
         for (LayerwiseResult.LayerStats s : r.layers()) {
-            String subspaces = s.subspaceCoherence() == null ? "- (one head)"
-                    : String.format("%.4f (%d, %d)", s.subspaceCoherence(), s.coherentHeads()[0], s.coherentHeads()[1]);
-            System.out.printf("%5d  %10.3f ± %-10.3f   %8.4f ± %-8.4f        %-26s   %.4f%n", s.layer(), s.codingRate().mean(),
-                    s.codingRate().std(), s.nonZeroFraction().mean(), s.nonZeroFraction().std(), subspaces, s.dictionaryCoherence());
+            boolean measured = s.dictionaryCoherence() != null; // from the weights of families with CRATE's subspaces and dictionary
+            String subspaces = s.subspaceCoherence() != null
+                    ? String.format("%.4f (%d, %d)", s.subspaceCoherence(), s.coherentHeads()[0], s.coherentHeads()[1])
+                    : measured ? "- (one head)" : "-";
+            String dictionary = measured ? String.format("%.4f", s.dictionaryCoherence()) : "-";
+            System.out.printf("%5d  %10.3f ± %-10.3f   %8.4f ± %-8.4f        %-26s   %s%n", s.layer(), s.codingRate().mean(),
+                    s.codingRate().std(), s.nonZeroFraction().mean(), s.nonZeroFraction().std(), subspaces, dictionary);
         }
         System.out.println("wrote " + out.resolve("layerwise.json") + " and " + out.resolve("layerwise.png") + " (" + r.images() + " images"
                 + DataCheckOptions.leftOut(unreadable) + ")");

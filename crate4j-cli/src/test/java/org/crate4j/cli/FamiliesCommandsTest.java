@@ -1,6 +1,7 @@
 package org.crate4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
@@ -94,9 +95,20 @@ class FamiliesCommandsTest {
                 {"layerwise", "--weights", fixture(file), "--data", tmp.resolve("synthetic").toString(), "--images", "3", "--out", out}}) {
             CliTest.Run r = CliTest.run(args(args, h));
             assertEquals(0, r.code(), String.join(" ", args) + " -> " + r.err());
+            assertFalse(r.out().contains("null"), r.out());
         }
         JsonObject layers = JsonParser.parseString(Files.readString(tmp.resolve("out").resolve("layerwise.json"))).getAsJsonObject();
         assertTrue(layers.getAsJsonArray("layers").size() >= 1, layers.toString());
+        // the weights' incoherence where the family has CRATE's subspaces and dictionary (CRATE-α's ODL D is d × 4d:
+        // DᵀD has rank ≤ d, so ‖DᵀD − I‖/‖I‖ ≥ √(1 − 1/4)); ViT and ToST have neither
+        JsonObject first = layers.getAsJsonArray("layers").get(0).getAsJsonObject();
+        boolean alpha = file.startsWith("alpha");
+        assertEquals(alpha, first.has("dictionaryCoherence"), first.toString());
+        if (alpha) {
+            assertTrue(first.get("dictionaryCoherence").getAsDouble() >= Math.sqrt(0.75) - 1e-9, first.toString());
+            double c = first.get("subspaceCoherence").getAsDouble();
+            assertTrue(c > 0 && c <= 1, first.toString());
+        }
     }
 
     @ParameterizedTest
