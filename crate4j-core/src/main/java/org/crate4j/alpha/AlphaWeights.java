@@ -4,7 +4,6 @@ import com.google.gson.Gson;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
@@ -15,7 +14,6 @@ import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.LoadOptions;
-import org.crate4j.model.ParameterSpec;
 
 /**
  * Loads and saves CRATE-α weights: the reference's PyTorch files (a plain state dict, read by the
@@ -40,22 +38,8 @@ public final class AlphaWeights {
     /** Builds the model from an already-read file; with {@code noHead} the head is freshly initialised. */
     public static CrateAlpha load(WeightsFile file, LoadOptions opt) {
         AlphaConfig config = configFor(file, opt);
-        Map<String, RawTensor> tensors = new LinkedHashMap<>(file.tensors());
-        Map<String, long[]> expected = config.parameterShapes();
-        if (opt.noHead()) {
-            tensors.keySet().removeIf(k -> k.startsWith(AlphaKeys.HEAD));
-            expected.keySet().removeIf(k -> k.startsWith(AlphaKeys.HEAD));
-        }
-        Map<String, long[]> found = new LinkedHashMap<>();
-        tensors.forEach((k, v) -> found.put(k, v.shape()));
-        StateDictCheck.requireExact(file.path().toString(), expected, found, hint(config));
-        Map<String, Tensor> values = new LinkedHashMap<>();
-        try (NoGradGuard g = new NoGradGuard()) {
-            for (ParameterSpec s : config.parameterSpecs()) {
-                RawTensor raw = tensors.get(s.name());
-                values.put(s.name(), raw == null ? AlphaInit.draw(s) : Torch.floats(Device.CPU, raw.toFloats(), raw.shape()));
-            }
-        }
+        Map<String, Tensor> values = StateDictCheck.strictValues(file, config.parameterSpecs(), AlphaKeys.HEAD, opt.noHead(), hint(config),
+                AlphaInit::draw);
         return CrateAlpha.fromTensors(config, values);
     }
 
