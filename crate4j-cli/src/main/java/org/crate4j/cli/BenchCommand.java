@@ -3,14 +3,19 @@ package org.crate4j.cli;
 import com.google.gson.Gson;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.crate4j.CrateException;
 import org.crate4j.dist.DataParallel;
 import org.crate4j.dist.DistEnv;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.GemmPeak;
+import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
 import org.crate4j.model.Presets;
 import org.crate4j.train.Benchmark;
+import org.crate4j.train.StepProfile;
+import org.crate4j.viz.AtomicWrite;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -39,6 +44,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--peak", description = "measure this machine's GEMM peak again instead of using the cached value")
     boolean remeasurePeak;
+
+    @Option(names = "--profile", description = "instead: break the bench's steps into GEMMs, attention, LayerNorm, element-wise, copies, "
+            + "optimizer and other, inference and the train step's forward, backward and update separately (means of --steps after "
+            + "--warmup); prints a table and writes --profile-out")
+    boolean profile;
+
+    @Option(names = "--profile-out", defaultValue = "out/profile/profile.json", description = "with --profile: the JSON file "
+            + "(default: ${DEFAULT-VALUE})")
+    Path profileOut;
 
     @Option(names = "--scaling", description = "instead: time one forward and one training step (batch 1) of the model (default "
             + "crate-tiny: width 384, 12 layers) with MSSA and with TSSA at each of --tokens, each point in a process of its own "
@@ -90,11 +104,14 @@ final class BenchCommand implements Callable<Integer> {
         boolean tssa = attention.equalsIgnoreCase("tssa");
         CrateConfig c = tssa ? arch.apply(preset, preset.imageHeight()).withAttention(org.crate4j.model.Attention.TSSA)
                 : arch.apply(preset, preset.imageHeight());
+        Crate.AttentionKernel kernel = Crate.AttentionKernel.valueOf(tssa ? "AUTO" : attention.toUpperCase(Locale.ROOT));
         DistEnv env = DistEnv.fromEnvironment();
+        if (profile) {
+            return profile(c, kernel, env);
+        }
         Device device = DataParallel.deviceFor(env, runtime.device());
         return DataParallel.run(env, device, System.err, sync -> {
-            Benchmark.Result r = Benchmark.run(model, c, batch, steps, warmup, runtime.precision(), device, forwardOnly,
-                    org.crate4j.model.Crate.AttentionKernel.valueOf(tssa ? "AUTO" : attention.toUpperCase()), sync);
+            Benchmark.Result r = Benchmark.run(model, c, batch, steps, warmup, runtime.precision(), device, forwardOnly, kernel, sync);
             if (sync.rank() == 0) {
                 // model-FLOPs utilisation against this machine's measured GEMM peak (per process, times processes)
                 GemmPeak.Peak peak = GemmPeak.of(device, runtime.precision(), remeasurePeak);
@@ -104,5 +121,16 @@ final class BenchCommand implements Callable<Integer> {
             }
             return 0;
         });
+    }
+
+    private int profile(CrateConfig c, Crate.AttentionKernel kernel, DistEnv env) {
+        if (env.worldSize() > 1) {
+            throw new CrateException("--profile runs in one process; launch it without data parallelism");
+        }
+        StepProfile.Result r = StepProfile.run(model, c, batch, steps, warmup, runtime.precision(), runtime.device().require(), kernel);
+        System.out.print(ProfileReport.table(r));
+        AtomicWrite.text(Json.GSON.toJson(ProfileReport.json(r)) + "\n", profileOut);
+        System.out.println("wrote " + profileOut);
+        return 0;
     }
 }

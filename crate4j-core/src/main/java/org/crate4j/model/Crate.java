@@ -11,6 +11,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.crate4j.checkpoint.ConfigJson;
 import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.engine.Device;
+import org.crate4j.engine.OpProfiler;
+import org.crate4j.engine.OpProfiler.Kind;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 
@@ -186,8 +188,8 @@ public final class Crate implements ImageClassifier {
 
     /** The (B, d) vector the head reads from the last layer's tokens: the class token, or the mean of all tokens. */
     public Tensor pooled(Tensor features) {
-        return config.pool() == Pooling.MEAN ? features.mean(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
-                : features.select(1, 0);
+        return OpProfiler.time(Kind.OTHER, () -> config.pool() == Pooling.MEAN
+                ? features.mean(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()) : features.select(1, 0));
     }
 
     /** Runs the model and returns every layer's intermediates. */
@@ -210,12 +212,13 @@ public final class Crate implements ImageClassifier {
         x = Layers.layerNorm(x, p("to_patch_embedding.3.weight"), p("to_patch_embedding.3.bias"), Layers.LN_EPS);
         Tensor pos = PositionEmbedding.resize(p("pos_embedding"), config.gridHeight(), config.gridWidth(), gh, gw);
         // (class token, patches) + pos, added part by part so that patches can be dropped after it
-        x = x.add(pos.narrow(1, 1, x.size(1)));
+        x = Layers.add(x, pos.narrow(1, 1, x.size(1)));
         if (training && patchDropout > 0) {
             x = keepRandomPatches(x, keptPatches(x.size(1), patchDropout));
         }
         Tensor cls = p("cls_token").add(pos.narrow(1, 0, 1)).expand(x.size(0), 1, config.dim());
-        x = torch.cat(new org.bytedeco.pytorch.TensorVector(cls, x), 1);
+        Tensor patches = x;
+        x = OpProfiler.time(Kind.COPY, () -> torch.cat(new org.bytedeco.pytorch.TensorVector(cls, patches), 1));
         return dropout(x, config.embDropout());
     }
 
@@ -237,7 +240,7 @@ public final class Crate implements ImageClassifier {
             return tssaLayer(i, pre, z, trace);
         }
         Mssa.Output mssa = compression.get(i).apply(norm(z, pre + "0.norm"), training, trace != null || !useSdpa());
-        Tensor zh = z.add(mssa.out());
+        Tensor zh = Layers.add(z, mssa.out());
         Tensor out = sparsification.get(i).apply(norm(zh, pre + "1.norm"));
         if (trace != null) {
             trace.add(new LayerTrace(retained(z), retained(mssa.subspaces()), retained(mssa.attention()), retained(zh), retained(out)));
@@ -252,7 +255,7 @@ public final class Crate implements ImageClassifier {
      */
     private Tensor tssaLayer(int i, String pre, Tensor z, List<LayerTrace> trace) {
         Tssa.Output t = tssa(i).apply(norm(z, pre + "0.norm"), training);
-        Tensor zh = z.add(t.out());
+        Tensor zh = Layers.add(z, t.out());
         Tensor out = sparsification.get(i).apply(norm(zh, pre + "1.norm"));
         if (trace != null) {
             trace.add(new LayerTrace(retained(z), retained(t.projections()), retained(Tssa.tokenWeights(t.pi())), retained(zh),

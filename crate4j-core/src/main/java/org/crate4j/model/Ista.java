@@ -4,6 +4,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.engine.Device;
+import org.crate4j.engine.OpProfiler;
+import org.crate4j.engine.OpProfiler.Kind;
 import org.crate4j.engine.Torch;
 
 /**
@@ -43,7 +45,9 @@ public final class Ista {
 
     /** ISTA(x) for tokens x (…, d). */
     public Tensor apply(Tensor x) {
-        return torch.relu(torch.matmul(x, operator(dictionary(), eta)).sub_(new Scalar(eta * lambda)));
+        Tensor w = operator(dictionary(), eta);
+        Tensor xw = OpProfiler.time(Kind.GEMM, () -> torch.matmul(x, w));
+        return OpProfiler.time(Kind.ELEMENTWISE, () -> torch.relu(xw.sub_(new Scalar(eta * lambda))));
     }
 
     public Tensor dictionary() {
@@ -53,8 +57,8 @@ public final class Ista {
     /** W = I + η(D − Dᵀ·D), the ISTA step as one linear map. */
     public static Tensor operator(Tensor dictionary, double eta) {
         long d = dictionary.size(0);
-        Tensor dtd = torch.matmul(dictionary.t(), dictionary);
-        Tensor eye = Torch.eye(Device.of(dictionary), dictionary.scalar_type(), d);
-        return eye.add(dictionary.sub(dtd), new Scalar(eta));
+        Tensor dtd = OpProfiler.time(Kind.GEMM, () -> torch.matmul(dictionary.t(), dictionary));
+        return OpProfiler.time(Kind.ELEMENTWISE,
+                () -> Torch.eye(Device.of(dictionary), dictionary.scalar_type(), d).add(dictionary.sub(dtd), new Scalar(eta)));
     }
 }

@@ -4,19 +4,25 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.OpProfiler;
+import org.crate4j.engine.OpProfiler.Kind;
 
-/** The functional pieces the model families share (the CRATE blocks are {@link Mssa} and {@link Ista}). */
+/**
+ * The functional pieces the model families share (the CRATE blocks are {@link Mssa} and {@link Ista}).
+ * Each is marked with its kind for {@link OpProfiler}.
+ */
 public final class Layers {
     static final double LN_EPS = 1e-5;
 
     private Layers() {}
 
     public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
-        return torch.layer_norm(x, new long[] {x.size(-1)}, new TensorOptional(weight), new TensorOptional(bias), eps, false);
+        return OpProfiler.time(Kind.LAYER_NORM,
+                () -> torch.layer_norm(x, new long[] {x.size(-1)}, new TensorOptional(weight), new TensorOptional(bias), eps, false));
     }
 
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
+        return OpProfiler.time(Kind.GEMM, () -> bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias)));
     }
 
     /**
@@ -25,9 +31,9 @@ public final class Layers {
      */
     public static Tensor patchify(Tensor images, int patch) {
         long b = images.size(0), c = images.size(1), h = images.size(2) / patch, w = images.size(3) / patch;
-        return images.view(b, c, h, patch, w, patch)
+        return OpProfiler.time(Kind.COPY, () -> images.view(b, c, h, patch, w, patch)
                 .permute(0, 2, 4, 3, 5, 1)
-                .reshape(b, h * w, (long) patch * patch * c);
+                .reshape(b, h * w, (long) patch * patch * c));
     }
 
     /**
@@ -41,9 +47,11 @@ public final class Layers {
             return patchify(images, patch);
         }
         long pad = (window - patch) / 2;
-        Tensor padded = torch.constant_pad_nd(images, new long[] {pad, pad, pad, pad}, new Scalar(0.0));
-        Tensor w = padded.unfold(2, window, patch).unfold(3, window, patch); // (B, C, gh, gw, K, K)
-        return w.permute(0, 2, 3, 4, 5, 1).reshape(images.size(0), w.size(2) * w.size(3), (long) window * window * images.size(1));
+        return OpProfiler.time(Kind.COPY, () -> {
+            Tensor padded = torch.constant_pad_nd(images, new long[] {pad, pad, pad, pad}, new Scalar(0.0));
+            Tensor w = padded.unfold(2, window, patch).unfold(3, window, patch); // (B, C, gh, gw, K, K)
+            return w.permute(0, 2, 3, 4, 5, 1).reshape(images.size(0), w.size(2) * w.size(3), (long) window * window * images.size(1));
+        });
     }
 
     /**
@@ -52,11 +60,20 @@ public final class Layers {
      * ηD learned as W and the threshold ηλ learned per atom as −b.
      */
     public static Tensor patchCode(Tensor windows, Tensor atoms, Tensor bias) {
-        return torch.relu(torch.linear(windows, atoms, new TensorOptional(bias)));
+        return relu(linear(windows, atoms, bias));
     }
 
     /** Concatenates heads back: (B, h, n, k) → (B, n, h·k). */
     public static Tensor mergeHeads(Tensor o) {
-        return o.transpose(1, 2).reshape(o.size(0), o.size(2), o.size(1) * o.size(3));
+        return OpProfiler.time(Kind.COPY, () -> o.transpose(1, 2).reshape(o.size(0), o.size(2), o.size(1) * o.size(3)));
+    }
+
+    public static Tensor relu(Tensor x) {
+        return OpProfiler.time(Kind.ELEMENTWISE, () -> torch.relu(x));
+    }
+
+    /** a + b, the residual connections and embeddings. */
+    public static Tensor add(Tensor a, Tensor b) {
+        return OpProfiler.time(Kind.ELEMENTWISE, () -> a.add(b));
     }
 }

@@ -7,6 +7,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.OpProfiler;
+import org.crate4j.engine.OpProfiler.Kind;
 
 /**
  * Multi-head subspace self-attention, CRATE's compression step (Yu et al., "White-Box Transformers
@@ -105,11 +107,12 @@ public final class Mssa {
         Tensor ssa;
         if (explicit) {
             // SSA(Z | U_k) with tokens as rows: A_k·(U_kᵀZ)ᵀ, A_k = softmax over the tokens of U_kᵀz_i · U_kᵀz_j / √p
-            attention = dropout(subspaceAttention(u), training);
-            ssa = torch.matmul(attention, u);
+            attention = dropout(OpProfiler.time(Kind.ATTENTION, () -> subspaceAttention(u)), training);
+            Tensor a = attention;
+            ssa = OpProfiler.time(Kind.ATTENTION, () -> torch.matmul(a, u));
         } else {
-            ssa = torch.scaled_dot_product_attention(u, u, u, new TensorOptional(), training ? dropout : 0.0,
-                    false, new DoubleOptional(), false);
+            ssa = OpProfiler.time(Kind.ATTENTION, () -> torch.scaled_dot_product_attention(u, u, u, new TensorOptional(),
+                    training ? dropout : 0.0, false, new DoubleOptional(), false));
         }
         Tensor stacked = Layers.mergeHeads(ssa); // [SSA(Z | U_1); …; SSA(Z | U_K)], tokens as rows: (B, n, h·p)
         Tensor out = switch (projection) {
@@ -117,7 +120,7 @@ public final class Mssa {
             case FREE -> dropout(Layers.linear(stacked, p("to_out.0.weight"), p("to_out.0.bias")), training);
             case FREE_NO_BIAS -> dropout(Layers.linear(stacked, p("to_out.0.weight"), null), training);
             // [U_1, …, U_K]·[SSA_1; …; SSA_K] = Σ_k U_k·SSA_k; tokens as rows that is stacked·W, W = qkv.weight = [U_1 … U_K]ᵀ
-            case TIED -> dropout(torch.matmul(stacked, subspaceBases()).mul(p(TIED_SCALE)), training);
+            case TIED -> dropout(scaled(OpProfiler.time(Kind.GEMM, () -> torch.matmul(stacked, subspaceBases()))), training);
         };
         return new Output(out, u, attention);
     }
@@ -138,7 +141,7 @@ public final class Mssa {
     /** U_kᵀx for every token: x·Wᵀ split into heads, (B, n, d) → (B, h, n, p). */
     static Tensor subspaceProjections(Tensor x, Tensor qkvWeight, int heads) {
         long b = x.size(0), n = x.size(1);
-        Tensor u = torch.linear(x, qkvWeight);
+        Tensor u = Layers.linear(x, qkvWeight, null);
         return u.view(b, n, heads, u.size(-1) / heads).transpose(1, 2);
     }
 
@@ -148,8 +151,12 @@ public final class Mssa {
         return torch.softmax(torch.matmul(u, u.transpose(-1, -2)).mul_(new Scalar(scale)), -1);
     }
 
+    private Tensor scaled(Tensor x) {
+        return OpProfiler.time(Kind.ELEMENTWISE, () -> x.mul(p(TIED_SCALE)));
+    }
+
     private Tensor dropout(Tensor x, boolean training) {
-        return training && dropout > 0 ? torch.dropout(x, dropout, true) : x;
+        return training && dropout > 0 ? OpProfiler.time(Kind.ELEMENTWISE, () -> torch.dropout(x, dropout, true)) : x;
     }
 
     private Tensor p(String name) {

@@ -6,6 +6,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.engine.OpProfiler;
+import org.crate4j.engine.OpProfiler.Kind;
 
 /**
  * Token Statistics Self-Attention, the compression step of ToST (Wu et al., "Token Statistics
@@ -74,20 +76,29 @@ public final class Tssa {
     public Output apply(Tensor x, boolean training) {
         // w = x·Wᵀ + b, split into h heads of k coordinates: (B, h, n, k)
         Tensor w = splitHeads(Layers.linear(x, p("qkv.weight"), optional("qkv.bias")), heads);
-        Tensor wSq = w.square();
+        Tensor wSq = OpProfiler.time(Kind.ELEMENTWISE, w::square);
+        Tensor pi = OpProfiler.time(Kind.ATTENTION, () -> membership(w, wSq));
+        Tensor compressed = OpProfiler.time(Kind.ATTENTION, () -> compress(w, wSq, pi, training));
+        Tensor out = Layers.linear(Layers.mergeHeads(compressed), p("to_out.0.weight"), p("to_out.0.bias"));
+        return new Output(dropout(out, outputDropout, training), w, pi);
+    }
+
+    /** Π (B, h, n): Eq. 10 on the projections w and their squares (B, h, n, k). */
+    private Tensor membership(Tensor w, Tensor wSq) {
         // w̄ = w / ‖w‖₂ per coordinate over the tokens (F.normalize(w, dim = −2), eps 1e-12)
         Tensor norms = wSq.sum(new long[] {2}, true, new ScalarTypeOptional()).sqrt().clamp_min(new Scalar(NORM_EPS));
-        // Π = softmax over the heads of temp_h · Σ_k w̄²: how much of a token's energy lies in each head (Eq. 10)
+        // Π = softmax over the heads of temp_h · Σ_k w̄²: how much of a token's energy lies in each head
         Tensor energy = w.div(norms).square().sum(new long[] {-1}, false, new ScalarTypeOptional());
-        Tensor pi = torch.softmax(energy.mul(p("temp")), 1);
+        return torch.softmax(energy.mul(p("temp")), 1);
+    }
+
+    /** −(w ⊙ Π) ⊙ 1/(1 + m) (B, h, n, k): Eq. 11, a gradient step on the variational coding rate. */
+    private Tensor compress(Tensor w, Tensor wSq, Tensor pi, boolean training) {
         // m_h = Σ_n (Π_hn / (Σ_n Π_hn + 1e-8)) · w_hn²: each head's Π-weighted second moment per coordinate, (B, h, 1, k)
         Tensor weights = pi.div(pi.sum(new long[] {-1}, true, new ScalarTypeOptional()).add(new Scalar(MEMBERSHIP_EPS)));
         Tensor moment = torch.matmul(weights.unsqueeze(-2), wSq);
-        // out = −(w ⊙ Π) ⊙ 1/(1 + m): a gradient step on the variational coding rate (Eq. 11)
         Tensor gain = dropout(moment.add(new Scalar(1.0)).reciprocal(), attentionDropout, training);
-        Tensor compressed = w.mul(pi.unsqueeze(-1)).mul(gain).neg();
-        Tensor out = Layers.linear(Layers.mergeHeads(compressed), p("to_out.0.weight"), p("to_out.0.bias"));
-        return new Output(dropout(out, outputDropout, training), w, pi);
+        return w.mul(pi.unsqueeze(-1)).mul(gain).neg();
     }
 
     /**

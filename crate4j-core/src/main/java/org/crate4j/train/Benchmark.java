@@ -6,8 +6,9 @@ import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.crate4j.engine.Device;
+import org.crate4j.engine.OpProfiler;
+import org.crate4j.engine.OpProfiler.Kind;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
@@ -33,44 +34,22 @@ public final class Benchmark {
     /** Builds the model on {@code device} and times it there. */
     public static Result run(String name, CrateConfig config, int batch, int steps, int warmup, Precision precision,
             Device device, boolean forwardOnly, Crate.AttentionKernel kernel, GradientSync sync) {
-        Torch.seed(0);
-        Crate model = Crate.create(config, device).attentionKernel(kernel);
-        Tensor images = Torch.rand(model.device(), batch, config.channels(), config.imageHeight(), config.imageWidth());
-        Tensor labels = Torch.randint(model.device(), config.numClasses(), batch);
-        images.retainReference();
-        labels.retainReference();
+        Bench b = Bench.build(config, batch, device, kernel);
         List<Double> fwd = new ArrayList<>();
-        model.train(false);
+        b.model.train(false);
         for (int i = 0; i < warmup + steps; i++) {
             long t0 = System.nanoTime();
-            try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
-                    Precision.Scope ac = precision.enter(model.device())) {
-                model.forward(images).sum().item_double(); // item() waits for the result
-            }
+            b.inferenceStep(precision);
             if (i >= warmup) {
                 fwd.add((System.nanoTime() - t0) / 1e9);
             }
         }
         List<Double> train = new ArrayList<>();
         if (!forwardOnly) {
-            model.train(true);
-            AdamW opt = new AdamW(model.parameters().asMap(), 0.05, 0.9, 0.999, 1e-8);
-            LossScaler scaler = LossScaler.forPrecision(precision);
-            sync.prepare(model.parameters().tensors());
-            sync.broadcast(model.parameters().tensors());
+            Bench.Training t = b.training(precision, sync);
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor loss;
-                    try (Precision.Scope ac = precision.enter(model.device())) {
-                        loss = Losses.crossEntropy(model.forward(images), labels, 0.1);
-                    }
-                    opt.zeroGrad();
-                    scaler.scale(loss).backward();
-                    sync.averageGradients(model.parameters().tensors());
-                    scaler.step(opt, 1e-4, 0, model.parameters().tensors());
-                    loss.item_double();
-                }
+                t.step(Phases.NONE);
                 if (i >= warmup) {
                     train.add((System.nanoTime() - t0) / 1e9);
                 }
@@ -83,6 +62,69 @@ public final class Benchmark {
                 round(jobImages / fs), forwardOnly ? 0 : round(jobImages / ts),
                 round(flops * jobImages / fs / 1e9), forwardOnly ? 0 : round(3 * flops * jobImages / ts / 1e9),
                 MemoryStats.peakRssMb(), config.parameterCount(), steps);
+    }
+
+    /** Where a step tells its observer (the profile) that one of its phases ended. */
+    interface Phases {
+        Phases NONE = new Phases() {};
+
+        default void ended(String phase) {}
+
+        default void backward(Runnable backward) {
+            backward.run();
+        }
+    }
+
+    /** The model and the random batch the bench steps on. */
+    record Bench(Crate model, Tensor images, Tensor labels) {
+        static Bench build(CrateConfig config, int batch, Device device, Crate.AttentionKernel kernel) {
+            Torch.seed(0);
+            Crate model = Crate.create(config, device).attentionKernel(kernel);
+            Tensor images = Torch.rand(model.device(), batch, config.channels(), config.imageHeight(), config.imageWidth());
+            Tensor labels = Torch.randint(model.device(), config.numClasses(), batch);
+            images.retainReference();
+            labels.retainReference();
+            return new Bench(model, images, labels);
+        }
+
+        void inferenceStep(Precision precision) {
+            try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
+                    Precision.Scope ac = precision.enter(model.device())) {
+                Tensor logits = model.forward(images);
+                OpProfiler.time(Kind.OTHER, () -> logits.sum()).item_double(); // item() waits for the result
+            }
+        }
+
+        Training training(Precision precision, GradientSync sync) {
+            model.train(true);
+            AdamW opt = new AdamW(model.parameters().asMap(), 0.05, 0.9, 0.999, 1e-8);
+            sync.prepare(model.parameters().tensors());
+            sync.broadcast(model.parameters().tensors());
+            return new Training(this, opt, LossScaler.forPrecision(precision), precision, sync);
+        }
+
+        /** A training step: label-smoothed cross-entropy, backward, AdamW (lr 1e-4, weight decay 0.05). */
+        record Training(Bench b, AdamW opt, LossScaler scaler, Precision precision, GradientSync sync) {
+            void step(Phases phases) {
+                try (PointerScope scope = new PointerScope()) {
+                    OpProfiler.run(Kind.OPTIMIZER, opt::zeroGrad);
+                    Tensor loss;
+                    try (Precision.Scope ac = precision.enter(b.model.device())) {
+                        Tensor logits = b.model.forward(b.images);
+                        loss = OpProfiler.time(Kind.OTHER, () -> Losses.crossEntropy(logits, b.labels, 0.1));
+                    }
+                    phases.ended("forward");
+                    phases.backward(() -> {
+                        scaler.scale(loss).backward();
+                        sync.averageGradients(b.model.parameters().tensors());
+                    });
+                    phases.ended("backward");
+                    OpProfiler.run(Kind.OPTIMIZER, () -> scaler.step(opt, 1e-4, 0, b.model.parameters().tensors()));
+                    loss.item_double();
+                    phases.ended("update");
+                }
+            }
+        }
     }
 
     static double median(List<Double> xs) {
