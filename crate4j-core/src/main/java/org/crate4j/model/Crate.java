@@ -150,9 +150,19 @@ public final class Crate implements ImageClassifier {
         return Math.max(1, Math.round(patches * (1 - rate)));
     }
 
-    /** Logits (B, classes) for images (B, C, H, W). */
+    /**
+     * Logits (B, classes) for images (B, C, H, W). With class-token pooling the head reads only
+     * the class token of the last layer, so that layer is computed for it alone (its MSSA still
+     * attends over every token): the same logits for 1/n of the last layer's attention, projection
+     * and ISTA work, forward and backward.
+     */
     public Tensor forward(Tensor images) {
-        return forwardHead(forwardFeatures(images, null));
+        if (config.pool() != Pooling.CLS || config.attention() != Attention.MSSA) {
+            return forwardHead(forwardFeatures(images, null));
+        }
+        int last = config.depth() - 1;
+        Tensor z = layers(images, null, last);
+        return forwardHead(Scopes.keep(() -> classTokenLayer(last, z)));
     }
 
     /**
@@ -161,8 +171,13 @@ public final class Crate implements ImageClassifier {
      * layer's intermediates are appended to it.
      */
     public Tensor forwardFeatures(Tensor images, List<LayerTrace> trace) {
+        return layers(images, trace, config.depth());
+    }
+
+    /** The tokens after the embedding and the first {@code count} layers. */
+    private Tensor layers(Tensor images, List<LayerTrace> trace, int count) {
         Tensor z = Scopes.keep(() -> embed(images));
-        for (int i = 0; i < config.depth(); i++) {
+        for (int i = 0; i < count; i++) {
             final int layer = i;
             final Tensor in = z;
             z = Scopes.keep(() -> layer(layer, in, trace));
@@ -246,6 +261,14 @@ public final class Crate implements ImageClassifier {
             trace.add(new LayerTrace(retained(z), retained(mssa.subspaces()), retained(mssa.attention()), retained(zh), retained(out)));
         }
         return out;
+    }
+
+    /** Layer {@code i}'s output for the class token alone, (B, 1, d) (see {@link #forward}). */
+    private Tensor classTokenLayer(int i, Tensor z) {
+        String pre = CrateConfig.layerKey(i);
+        Mssa.Output mssa = compression.get(i).apply(norm(z, pre + "0.norm"), training, !useSdpa(), 1);
+        Tensor zh = Layers.add(z.narrow(1, 0, 1), mssa.out());
+        return sparsification.get(i).apply(norm(zh, pre + "1.norm"));
     }
 
     /**

@@ -2,6 +2,7 @@ package org.crate4j.model;
 
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.OpProfiler;
@@ -46,8 +47,13 @@ public final class Ista {
     /** ISTA(x) for tokens x (…, d). */
     public Tensor apply(Tensor x) {
         Tensor w = operator(dictionary(), eta);
-        Tensor xw = OpProfiler.time(Kind.GEMM, () -> torch.matmul(x, w));
-        return OpProfiler.time(Kind.ELEMENTWISE, () -> torch.relu(xw.sub_(new Scalar(eta * lambda))));
+        // x·W − ηλ as one GEMM that starts from the threshold (linear's bias), then ReLU in place
+        Tensor threshold = w.new_empty(w.size(1)).fill_(new Scalar(-eta * lambda));
+        Tensor xw = OpProfiler.time(Kind.GEMM, () -> torch.linear(x, w.t(), new TensorOptional(threshold)));
+        return OpProfiler.time(Kind.ELEMENTWISE, () -> {
+            torch.relu_(xw); // its result is a reference to xw, which owns the tensor
+            return xw;
+        });
     }
 
     public Tensor dictionary() {

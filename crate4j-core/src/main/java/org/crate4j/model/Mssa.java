@@ -102,16 +102,26 @@ public final class Mssa {
      * {@code training}.
      */
     public Output apply(Tensor x, boolean training, boolean explicit) {
+        return apply(x, training, explicit, x.size(1));
+    }
+
+    /**
+     * MSSA's output for the first {@code outputs} tokens of x only (all tokens still span the
+     * subspaces): rows i < outputs of the full output, for outputs/n of its attention and
+     * projection work. The attention returned has those rows, (B, h, outputs, n).
+     */
+    public Output apply(Tensor x, boolean training, boolean explicit, long outputs) {
         Tensor u = subspaceProjections(x, subspaceBases(), heads);
+        Tensor rows = outputs == u.size(2) ? u : u.narrow(2, 0, outputs);
         Tensor attention = null;
         Tensor ssa;
         if (explicit) {
             // SSA(Z | U_k) with tokens as rows: A_k·(U_kᵀZ)ᵀ, A_k = softmax over the tokens of U_kᵀz_i · U_kᵀz_j / √p
-            attention = dropout(OpProfiler.time(Kind.ATTENTION, () -> subspaceAttention(u)), training);
+            attention = dropout(OpProfiler.time(Kind.ATTENTION, () -> subspaceAttention(rows, u)), training);
             Tensor a = attention;
             ssa = OpProfiler.time(Kind.ATTENTION, () -> torch.matmul(a, u));
         } else {
-            ssa = OpProfiler.time(Kind.ATTENTION, () -> torch.scaled_dot_product_attention(u, u, u, new TensorOptional(),
+            ssa = OpProfiler.time(Kind.ATTENTION, () -> torch.scaled_dot_product_attention(rows, u, u, new TensorOptional(),
                     training ? dropout : 0.0, false, new DoubleOptional(), false));
         }
         Tensor stacked = Layers.mergeHeads(ssa); // [SSA(Z | U_1); …; SSA(Z | U_K)], tokens as rows: (B, n, h·p)
@@ -147,8 +157,13 @@ public final class Mssa {
 
     /** A_k = softmax(U_k·U_kᵀ / √p) for every head: (B, h, n, n). */
     static Tensor subspaceAttention(Tensor u) {
+        return subspaceAttention(u, u);
+    }
+
+    /** The rows of A_k for the tokens {@code rows} (B, h, m, p) are of: (B, h, m, n). */
+    static Tensor subspaceAttention(Tensor rows, Tensor u) {
         double scale = 1.0 / Math.sqrt(u.size(-1));
-        return torch.softmax(torch.matmul(u, u.transpose(-1, -2)).mul_(new Scalar(scale)), -1);
+        return torch.softmax(torch.matmul(rows, u.transpose(-1, -2)).mul_(new Scalar(scale)), -1);
     }
 
     private Tensor scaled(Tensor x) {
