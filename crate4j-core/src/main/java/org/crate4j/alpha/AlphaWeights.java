@@ -9,11 +9,11 @@ import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
-import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.LoadOptions;
+import org.crate4j.model.StrictLoad;
 
 /**
  * Loads and saves CRATE-α weights: the reference's PyTorch files (a plain state dict, read by the
@@ -38,7 +38,7 @@ public final class AlphaWeights {
     /** Builds the model from an already-read file; with {@code noHead} the head is freshly initialised. */
     public static CrateAlpha load(WeightsFile file, LoadOptions opt) {
         AlphaConfig config = configFor(file, opt);
-        Map<String, Tensor> values = StateDictCheck.strictValues(file, config.parameterSpecs(), AlphaKeys.HEAD, opt.noHead(), hint(config),
+        Map<String, Tensor> values = StrictLoad.values(file, config.parameterSpecs(), AlphaKeys.HEAD, opt.noHead(), hint(config),
                 AlphaInit::draw);
         return CrateAlpha.fromTensors(config, values);
     }

@@ -8,8 +8,6 @@ import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.crate4j.checkpoint.ConfigJson;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;

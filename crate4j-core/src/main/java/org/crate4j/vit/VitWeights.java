@@ -9,11 +9,11 @@ import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
-import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.LoadOptions;
+import org.crate4j.model.StrictLoad;
 
 /**
  * Loads and saves ViT weights: timm state dicts (torch.save files read by the safe unpickler, or
@@ -38,7 +38,7 @@ public final class VitWeights {
     /** Builds the model from an already-read file; with {@code noHead} the head is freshly initialised. */
     public static VisionTransformer load(WeightsFile file, LoadOptions opt) {
         VitConfig config = configFor(file, opt);
-        Map<String, Tensor> values = StateDictCheck.strictValues(file, config.parameterSpecs(), VitKeys.HEAD + ".", opt.noHead(), hint(config),
+        Map<String, Tensor> values = StrictLoad.values(file, config.parameterSpecs(), VitKeys.HEAD + ".", opt.noHead(), hint(config),
                 VitInit::draw);
         return VisionTransformer.fromTensors(config, values);
     }

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.engine.Torch;

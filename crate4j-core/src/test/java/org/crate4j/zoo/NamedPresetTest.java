@@ -1,4 +1,4 @@
-package org.crate4j.checkpoint;
+package org.crate4j.zoo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.Map;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
+import org.crate4j.mae.MaeWeights;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.CrateWeights;
 import org.crate4j.model.Presets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

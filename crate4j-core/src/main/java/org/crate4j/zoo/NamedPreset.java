@@ -1,7 +1,8 @@
-package org.crate4j.checkpoint;
+package org.crate4j.zoo;
 
 import java.nio.file.Path;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
 import org.crate4j.model.CrateConfig;
@@ -37,14 +38,14 @@ public final class NamedPreset {
     }
 
     /** For a file whose metadata holds its classifier config: warns when the named preset has another architecture. */
-    static void warnIfOther(String preset, Path file, CrateConfig saved) {
+    public static void warnIfOther(String preset, Path file, CrateConfig saved) {
         if (preset != null) {
             warnIfOther(preset, architecture(Presets.get(preset)), file, architecture(saved));
         }
     }
 
     /** The same for a CRATE-MAE file. */
-    static void warnIfOther(String preset, Path file, MaeConfig saved) {
+    public static void warnIfOther(String preset, Path file, MaeConfig saved) {
         if (preset != null) {
             warnIfOther(preset, architecture(MaePresets.get(preset)), file, architecture(saved));
         }

@@ -1,4 +1,4 @@
-package org.crate4j.checkpoint;
+package org.crate4j.zoo;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,9 +12,18 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.checkpoint.DType;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.Safetensors;
+import org.crate4j.checkpoint.StateDictCheck;
+import org.crate4j.checkpoint.TorchCheckpoint;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.io.Inputs;
 import org.crate4j.mae.MaeConfig;
+import org.crate4j.mae.MaeWeights;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.CrateWeights;
 import org.crate4j.model.Presets;
 
 /**

@@ -1,4 +1,4 @@
-package org.crate4j.checkpoint;
+package org.crate4j.mae;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonParseException;
@@ -10,19 +10,24 @@ import java.util.Map;
 import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.checkpoint.PickledObject;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.Safetensors;
+import org.crate4j.checkpoint.StateDictCheck;
+import org.crate4j.checkpoint.TorchCheckpoint;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.io.Inputs;
-import org.crate4j.mae.CrateMae;
-import org.crate4j.mae.MaeConfig;
-import org.crate4j.mae.MaePresets;
+import org.crate4j.zoo.NamedPreset;
 
 /**
  * Loads and saves CRATE-MAE weights: the MAE training code's checkpoints
  * ({@code {model, optimizer, epoch, scaler, args}}, read safely) and our safetensors.
  */
 public final class MaeWeights {
-    public static final String FORMAT = "crate4j-mae";
+    public static final String FORMAT = CheckpointKind.MAE_FORMAT;
     private static final Gson GSON = new Gson();
     /** What an encoder-only load does without: read when present, else the fresh value. */
     private static final Set<String> OPTIONAL_FOR_ENCODER = Set.of("pos_embed", "decoder_pos_embed", "mask_token");
@@ -286,7 +291,7 @@ public final class MaeWeights {
     }
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> argsOf(Object tree) {
+    public static Map<String, Object> argsOf(Object tree) {
         if (tree instanceof Map<?, ?> top) {
             Object args = top.get("args");
             if (args instanceof PickledObject o && o.state() instanceof Map<?, ?> fields) {

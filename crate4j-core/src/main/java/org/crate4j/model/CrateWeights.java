@@ -1,4 +1,4 @@
-package org.crate4j.checkpoint;
+package org.crate4j.model;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -6,19 +6,18 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.Safetensors;
+import org.crate4j.checkpoint.StateDictCheck;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
-import org.crate4j.model.Attention;
-import org.crate4j.model.Crate;
-import org.crate4j.model.CrateConfig;
-import org.crate4j.model.Mssa;
-import org.crate4j.model.MssaOutput;
-import org.crate4j.model.Pooling;
-import org.crate4j.model.Presets;
+import org.crate4j.zoo.NamedPreset;
 
 /** Loads and saves CRATE classifier weights: the reference's checkpoints and our safetensors. */
 public final class CrateWeights {
-    public static final String FORMAT = "crate4j-classifier";
+    public static final String FORMAT = CheckpointKind.CLASSIFIER_FORMAT;
     /** The classifier's head: mlp_head (LN + Linear) and, in the segmentation demo's layout, a second Linear head. */
     private static final List<String> HEAD_PREFIXES = List.of("mlp_head.", "head.");
     /** Layer 0's compression block, whose tensors tell the heads and the form (TSSA, tied or free MSSA). */
