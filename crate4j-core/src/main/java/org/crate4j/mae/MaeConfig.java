@@ -3,6 +3,7 @@ package org.crate4j.mae;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.crate4j.CrateException;
 import org.crate4j.model.Mssa;
 import org.crate4j.model.ParameterSpec;
@@ -72,28 +73,31 @@ public record MaeConfig(int imageSize, int patchSize, int channels,
     /** Decoder layer {@code i}'s key prefix: {@code 0.} its pre-normed dictionary, {@code 1.} its pre-normed MSSA. */
     static String decoderKey(int i) { return "decoder_blocks." + i + ".layers.0."; }
 
-    public MaeConfig withMaskRatio(double r) {
-        return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, r, normPixLoss);
+    public Builder toBuilder() {
+        return new Builder().imageSize(imageSize).patchSize(patchSize).channels(channels)
+                .encoderDim(encoderDim).encoderDepth(encoderDepth).encoderHeads(encoderHeads)
+                .decoderDim(decoderDim).decoderDepth(decoderDepth).decoderHeads(decoderHeads)
+                .eta(eta).lambda(lambda).maskRatio(maskRatio).normPixLoss(normPixLoss);
     }
-    public MaeConfig withNormPixLoss(boolean on) {
-        return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, maskRatio, on);
+
+    /** This config with the builder's changes: {@code config.with(b -> b.maskRatio(0.5))}. */
+    public MaeConfig with(Consumer<Builder> change) {
+        Builder b = toBuilder();
+        change.accept(b);
+        return b.build();
     }
-    public MaeConfig withSparsity(double newEta, double newLambda) {
-        return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, newEta, newLambda, maskRatio, normPixLoss);
-    }
-    public MaeConfig withHeads(int encoder, int decoder) {
-        return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoder, decoderDim, decoderDepth, decoder, eta, lambda, maskRatio, normPixLoss);
-    }
-    public MaeConfig withChannels(int c) {
-        return new MaeConfig(imageSize, patchSize, c, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, maskRatio, normPixLoss);
-    }
+
+    public MaeConfig withMaskRatio(double r) { return with(b -> b.maskRatio(r)); }
+    public MaeConfig withNormPixLoss(boolean on) { return with(b -> b.normPixLoss(on)); }
+    public MaeConfig withSparsity(double newEta, double newLambda) { return with(b -> b.eta(newEta).lambda(newLambda)); }
+    public MaeConfig withHeads(int encoder, int decoder) { return with(b -> b.encoderHeads(encoder).decoderHeads(decoder)); }
+    public MaeConfig withChannels(int c) { return with(b -> b.channels(c)); }
     /** Another patch size, width, depths and heads (encoder and decoder share width and heads). */
     public MaeConfig withShape(int patch, int dim, int depth, int heads, int decDepth) {
-        return new MaeConfig(imageSize, patch, channels, dim, depth, heads, dim, decDepth, heads, eta, lambda, maskRatio, normPixLoss);
+        return with(b -> b.patchSize(patch).encoderDim(dim).encoderDepth(depth).encoderHeads(heads)
+                .decoderDim(dim).decoderDepth(decDepth).decoderHeads(heads));
     }
-    public MaeConfig withImageSize(int size) {
-        return new MaeConfig(size, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads, eta, lambda, maskRatio, normPixLoss);
-    }
+    public MaeConfig withImageSize(int size) { return with(b -> b.imageSize(size)); }
 
     /**
      * Every tensor of a reference checkpoint, key and shape, in the reference's state-dict order
@@ -196,6 +200,34 @@ public record MaeConfig(int imageSize, int patchSize, int channels,
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new CrateException(message);
+        }
+    }
+
+    /** A copy of a config's fields, changed one by one ({@link #toBuilder()}, {@link #with}). */
+    public static final class Builder {
+        private int imageSize, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth, decoderHeads;
+        private double eta, lambda, maskRatio;
+        private boolean normPixLoss;
+
+        private Builder() {}
+
+        public Builder imageSize(int side) { imageSize = side; return this; }
+        public Builder patchSize(int p) { patchSize = p; return this; }
+        public Builder channels(int c) { channels = c; return this; }
+        public Builder encoderDim(int d) { encoderDim = d; return this; }
+        public Builder encoderDepth(int l) { encoderDepth = l; return this; }
+        public Builder encoderHeads(int h) { encoderHeads = h; return this; }
+        public Builder decoderDim(int d) { decoderDim = d; return this; }
+        public Builder decoderDepth(int l) { decoderDepth = l; return this; }
+        public Builder decoderHeads(int h) { decoderHeads = h; return this; }
+        public Builder eta(double v) { eta = v; return this; }
+        public Builder lambda(double v) { lambda = v; return this; }
+        public Builder maskRatio(double r) { maskRatio = r; return this; }
+        public Builder normPixLoss(boolean on) { normPixLoss = on; return this; }
+
+        public MaeConfig build() {
+            return new MaeConfig(imageSize, patchSize, channels, encoderDim, encoderDepth, encoderHeads, decoderDim, decoderDepth,
+                    decoderHeads, eta, lambda, maskRatio, normPixLoss);
         }
     }
 }

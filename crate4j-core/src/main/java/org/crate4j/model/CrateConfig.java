@@ -3,6 +3,7 @@ package org.crate4j.model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.crate4j.CrateException;
 
 /**
@@ -65,35 +66,10 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
                 + (patchSize + 4) + ", …)");
     }
 
-    /** The compression step given, MSSA with the reference's free output projection. */
-    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
-            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode,
-            int headHidden, Attention attention) {
-        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
-                embDropout, patchWindow, patchCode, headHidden, attention, MssaOutput.FREE);
-    }
-
-    /** MSSA, as the reference (and every config written before the fields existed). */
-    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
-            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode,
-            int headHidden) {
-        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
-                embDropout, patchWindow, patchCode, headHidden, Attention.MSSA, MssaOutput.FREE);
-    }
-
-    /** A one-stage head (every layout but the segmentation demo's). */
-    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
-            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode) {
-        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
-                embDropout, patchWindow, patchCode, 0);
-    }
-
     /** The usual CRATE shape: square images, k = d / h, class-token pooling, η = λ = 0.1. */
     public static CrateConfig of(int imageSize, int patchSize, int channels, int numClasses, int dim, int depth, int heads) {
-        require(dim % heads == 0, "heads " + heads + " do not divide the width " + dim
-                + ": choose heads among the divisors of " + dim);
-        return new CrateConfig(imageSize, imageSize, patchSize, channels, numClasses, dim, depth, heads,
-                dim / heads, Pooling.CLS, 0.1, 0.1, 0.0, 0.0, patchSize, 0, 0);
+        return builder().imageSize(imageSize).patchSize(patchSize).channels(channels).classes(numClasses).dim(dim).depth(depth)
+                .heads(heads).build();
     }
 
     public int gridHeight() { return imageHeight / patchSize; }
@@ -120,44 +96,38 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     /** The width of {@code mlp_head}'s Linear output: the classes, or the first stage of a two-stage head. */
     public int mlpHeadOut() { return twoStageHead() ? headHidden : numClasses; }
 
-    public CrateConfig withImageSize(int height, int width) {
-        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
+    public static Builder builder() {
+        return new Builder();
     }
-    public CrateConfig withClasses(int classes) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
+
+    public Builder toBuilder() {
+        return new Builder().image(imageHeight, imageWidth).patchSize(patchSize).channels(channels).classes(numClasses)
+                .dim(dim).depth(depth).heads(heads).headDim(headDim).pool(pool).eta(eta).lambda(lambda).dropout(dropout)
+                .embDropout(embDropout).patchWindow(patchWindow).patchCode(patchCode).headHidden(headHidden)
+                .attention(attention).mssa(mssa);
     }
-    public CrateConfig withChannels(int c) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
+
+    /** This config with the builder's changes: {@code config.with(b -> b.dim(96).heads(4))}. */
+    public CrateConfig with(Consumer<Builder> change) {
+        Builder b = toBuilder();
+        change.accept(b);
+        return b.build();
     }
-    public CrateConfig withPool(Pooling p) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withSparsity(double newEta, double newLambda) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withDropout(double drop, double embDrop) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withPatchWindow(int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withPatchCode(int atoms) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms, headHidden, attention, mssa);
-    }
+
+    public CrateConfig withImageSize(int height, int width) { return with(b -> b.image(height, width)); }
+    public CrateConfig withClasses(int classes) { return with(b -> b.classes(classes)); }
+    public CrateConfig withChannels(int c) { return with(b -> b.channels(c)); }
+    public CrateConfig withPool(Pooling p) { return with(b -> b.pool(p)); }
+    public CrateConfig withSparsity(double newEta, double newLambda) { return with(b -> b.eta(newEta).lambda(newLambda)); }
+    public CrateConfig withDropout(double drop, double embDrop) { return with(b -> b.dropout(drop).embDropout(embDrop)); }
+    public CrateConfig withPatchWindow(int k) { return with(b -> b.patchWindow(k)); }
+    public CrateConfig withPatchCode(int atoms) { return with(b -> b.patchCode(atoms)); }
     /** The head in two stages through a {@code width}-wide mlp_head output (0: one stage). */
-    public CrateConfig withHeadHidden(int width) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, width, attention, mssa);
-    }
+    public CrateConfig withHeadHidden(int width) { return with(b -> b.headHidden(width)); }
     /** MSSA's output projection free (the reference's) or tied to the subspaces (the paper's). */
-    public CrateConfig withMssa(MssaOutput form) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, form);
-    }
-    public CrateConfig withAttention(Attention a) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, a, mssa);
-    }
-    public CrateConfig withHeads(int h, int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
-    }
+    public CrateConfig withMssa(MssaOutput form) { return with(b -> b.mssa(form)); }
+    public CrateConfig withAttention(Attention a) { return with(b -> b.attention(a)); }
+    public CrateConfig withHeads(int h, int k) { return with(b -> b.heads(h).headDim(k)); }
 
     /**
      * Every parameter's reference state-dict key and shape, in the reference's order. The single
@@ -257,6 +227,53 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new CrateException(message);
+        }
+    }
+
+    /**
+     * Defaults are CRATE-base's shape on ImageNet-1k (image 224, patch 16, d 768, 12 layers of 12
+     * heads, class-token pooling, η = λ = 0.1, no dropout, MSSA with the free projection);
+     * {@code headDim} 0 means d / h and {@code patchWindow} 0 means P.
+     */
+    public static final class Builder {
+        private int imageHeight = 224, imageWidth = 224, patchSize = 16, channels = 3, numClasses = 1000;
+        private int dim = 768, depth = 12, heads = 12, headDim, patchWindow, patchCode, headHidden;
+        private Pooling pool = Pooling.CLS;
+        private double eta = 0.1, lambda = 0.1, dropout, embDropout;
+        private Attention attention = Attention.MSSA;
+        private MssaOutput mssa = MssaOutput.FREE;
+
+        private Builder() {}
+
+        public Builder image(int height, int width) { imageHeight = height; imageWidth = width; return this; }
+        public Builder imageSize(int side) { return image(side, side); }
+        public Builder patchSize(int p) { patchSize = p; return this; }
+        public Builder channels(int c) { channels = c; return this; }
+        public Builder classes(int n) { numClasses = n; return this; }
+        public Builder dim(int d) { dim = d; return this; }
+        public Builder depth(int l) { depth = l; return this; }
+        public Builder heads(int h) { heads = h; return this; }
+        public Builder headDim(int k) { headDim = k; return this; }
+        public Builder pool(Pooling p) { pool = p; return this; }
+        public Builder eta(double v) { eta = v; return this; }
+        public Builder lambda(double v) { lambda = v; return this; }
+        public Builder dropout(double v) { dropout = v; return this; }
+        public Builder embDropout(double v) { embDropout = v; return this; }
+        public Builder patchWindow(int k) { patchWindow = k; return this; }
+        public Builder patchCode(int atoms) { patchCode = atoms; return this; }
+        public Builder headHidden(int width) { headHidden = width; return this; }
+        public Builder attention(Attention a) { attention = a; return this; }
+        public Builder mssa(MssaOutput form) { mssa = form; return this; }
+
+        public CrateConfig build() {
+            int k = headDim;
+            if (k == 0) {
+                require(heads > 0 && dim % heads == 0, "heads " + heads + " do not divide the width " + dim
+                        + ": choose heads among the divisors of " + dim);
+                k = dim / heads;
+            }
+            return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, k, pool, eta,
+                    lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
         }
     }
 }

@@ -173,11 +173,11 @@ public final class CrateWeights {
         int inner = (int) qkv[0];
         int[] head = headFrom(shapes, hint);
         Pooling pool = opt.pool() != null ? opt.pool() : hint != null ? hint.pool() : Pooling.CLS;
-        CrateConfig base = hint != null ? hint : CrateConfig.of(grid[0] * patch, patch, channels, head[0], dim, depth, 1);
-        return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, head[0], dim, depth, 1,
-                inner, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window,
-                shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0,
-                head[1], shapes.containsKey(TSSA_TEMPERATURE) ? Attention.TSSA : Attention.MSSA, mssaFrom(shapes));
+        int code = shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0;
+        CrateConfig.Builder base = hint != null ? hint.toBuilder() : CrateConfig.builder(); // η, λ and dropout: the preset's or the defaults
+        return base.image(grid[0] * patch, grid[1] * patch).patchSize(patch).channels(channels).classes(head[0]).dim(dim)
+                .depth(depth).heads(1).headDim(inner).pool(pool).patchWindow(window).patchCode(code).headHidden(head[1])
+                .attention(shapes.containsKey(TSSA_TEMPERATURE) ? Attention.TSSA : Attention.MSSA).mssa(mssaFrom(shapes)).build();
     }
 
     /** Tied when layer 0's MSSA carries the tied form's scale (our layout); the reference's free projection otherwise. */

@@ -103,7 +103,8 @@ class CrateModelTest {
     @Test
     void safetensorsRoundTripKeepsConfigAndValuesExactly() {
         Torch.seed(5);
-        CrateConfig c = new CrateConfig(24, 40, 8, 1, 3, 48, 2, 3, 16, Pooling.MEAN, 0.1, 0.2, 0, 0, 12, 20);
+        CrateConfig c = CrateConfig.builder().image(24, 40).patchSize(8).channels(1).classes(3).dim(48).depth(2).heads(3).headDim(16)
+                .pool(Pooling.MEAN).lambda(0.2).patchWindow(12).patchCode(20).build();
         Crate m = Crate.create(c);
         Path f = tmp.resolve("m.safetensors");
         CrateWeights.save(m, f, Map.of());
