@@ -2,7 +2,6 @@ package org.crate4j.mae;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonParseException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
