@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.crate4j.CrateException;
+import org.crate4j.model.ClassifierShape;
 import org.crate4j.model.Mssa;
 import org.crate4j.model.ParameterSpec;
 
@@ -25,7 +26,8 @@ import org.crate4j.model.ParameterSpec;
  * @param dropout     dropout on the attention weights and on MSSA's output, as in the reference
  */
 public record AlphaConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
-        int dim, int depth, int heads, int headDim, int overcomplete, double eta, double lambda, double dropout) {
+        int dim, int depth, int heads, int headDim, int overcomplete, double eta, double lambda, double dropout)
+        implements ClassifierShape {
 
     /** The eps of every pre-norm LayerNorm in the reference; the head's LayerNorm keeps torch's 1e-5. */
     public static final double LN_EPS = 1e-6;

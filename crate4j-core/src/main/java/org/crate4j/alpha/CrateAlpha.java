@@ -26,13 +26,11 @@ import org.crate4j.model.PositionEmbedding;
  * of compression (MSSA) then sparsification (ODL), each with a residual, and class-token pooling
  * into a LayerNorm + Linear head. Parameters carry the reference's state-dict keys.
  */
-public final class CrateAlpha extends AbstractClassifier<CrateAlpha> {
-    private final AlphaConfig config;
+public final class CrateAlpha extends AbstractClassifier<CrateAlpha, AlphaConfig> {
     private final List<Mssa> compression = new ArrayList<>();
 
     private CrateAlpha(AlphaConfig config, Parameters params) {
-        super(params);
-        this.config = config;
+        super(config, params);
         for (int i = 0; i < config.depth(); i++) {
             compression.add(new Mssa(params, AlphaKeys.mssa(i), config.heads(), config.dropout(), config.mssaProjection()));
         }
@@ -54,15 +52,7 @@ public final class CrateAlpha extends AbstractClassifier<CrateAlpha> {
         return new CrateAlpha(config, trainable(config.parameterSpecs(), tensors, "CRATE-α"));
     }
 
-    public AlphaConfig config() { return config; }
-
     @Override public String familyName() { return "CRATE-α"; }
-
-    @Override
-    public Sizes sizes() {
-        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
-                config.dim(), config.depth());
-    }
 
     /** The (B, d) vector the head reads. */
     @Override
@@ -101,15 +91,7 @@ public final class CrateAlpha extends AbstractClassifier<CrateAlpha> {
      */
     public Tensor forwardFeatures(Tensor images, List<AlphaLayerTrace> trace) {
         Tensor z = Scopes.keep(() -> embed(images));
-        for (int i = 0; i < config.depth(); i++) {
-            final int layer = i;
-            final Tensor in = z;
-            z = Scopes.keep(() -> layer(layer, in, trace));
-            if (trace != null) {
-                Scopes.adopt(trace.get(trace.size() - 1).tensors());
-            }
-        }
-        return z;
+        return layers(z, config.depth(), trace, this::layer, AlphaLayerTrace::tensors);
     }
 
     /** The class token through {@code mlp_head}: LN (torch's default eps) then Linear. */

@@ -44,6 +44,21 @@ public final class StateDictCheck {
         throw new CrateException(sb.toString());
     }
 
+    /**
+     * The shape of {@code key}, which must be there with rank {@code rank}; a missing key fails as
+     * {@code source: no 'key' tensor: } followed by {@code notThis} (what the file then is not).
+     */
+    public static long[] need(String source, Map<String, long[]> shapes, String key, int rank, String notThis) {
+        long[] s = shapes.get(key);
+        if (s == null) {
+            throw new CrateException(source + ": no '" + key + "' tensor: " + notThis);
+        }
+        if (s.length != rank) {
+            throw new CrateException(source + ": '" + key + "' is " + shape(s) + ", expected rank " + rank);
+        }
+        return s;
+    }
+
     public static String shape(long[] s) {
         StringBuilder sb = new StringBuilder("(");
         for (int i = 0; i < s.length; i++) {

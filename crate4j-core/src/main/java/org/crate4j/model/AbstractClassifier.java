@@ -4,29 +4,44 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
 import org.crate4j.engine.Device;
+import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 
 /**
- * What every classifier family holds alike: its trainable tensors by reference key, the device
- * they live on, and the training flag. A family adds its config, its blocks and its forward.
- * {@code S} is the family itself, so that {@code model.to(device).train(true)} keeps its type.
+ * What every classifier family holds alike: its config, its trainable tensors by reference key,
+ * the device they live on, and the training flag. A family adds its blocks and its forward.
+ * {@code S} is the family itself, so that {@code model.to(device).train(true)} keeps its type;
+ * {@code C} is its config.
  */
-public abstract class AbstractClassifier<S extends AbstractClassifier<S>> implements ImageClassifier {
+public abstract class AbstractClassifier<S extends AbstractClassifier<S, C>, C extends ClassifierShape>
+        implements ImageClassifier {
+    protected final C config;
     private final Parameters params;
     private Device device;
     private boolean training;
 
-    protected AbstractClassifier(Parameters params, Device device) {
+    protected AbstractClassifier(C config, Parameters params, Device device) {
+        this.config = config;
         this.params = params;
         this.device = device;
     }
 
     /** Around {@code params}, on the device of their first tensor (the CPU when there is none). */
-    protected AbstractClassifier(Parameters params) {
-        this(params, params.tensors().isEmpty() ? Device.CPU : Device.of(params.tensors().iterator().next()));
+    protected AbstractClassifier(C config, Parameters params) {
+        this(config, params, params.tensors().isEmpty() ? Device.CPU : Device.of(params.tensors().iterator().next()));
+    }
+
+    public final C config() {
+        return config;
+    }
+
+    @Override
+    public Sizes sizes() {
+        return config.sizes();
     }
 
     /** The trainable tensors by reference key: what an optimizer updates and what is counted. */
@@ -70,6 +85,27 @@ public abstract class AbstractClassifier<S extends AbstractClassifier<S>> implem
     @SuppressWarnings("unchecked")
     private S self() {
         return (S) this;
+    }
+
+    /** One layer of a family: its output for input {@code z}; with a non-null {@code trace} it appends its trace there. */
+    protected interface Layer<T> {
+        Tensor apply(int i, Tensor z, List<T> trace);
+    }
+
+    /**
+     * Runs layers {@code 0 … depth − 1} from {@code z}, each in a scope of its own that keeps only
+     * its output and, when tracing, the tensors of its trace ({@code kept}): memory stays one layer deep.
+     */
+    protected static <T> Tensor layers(Tensor z, int depth, List<T> trace, Layer<T> layer, Function<T, Tensor[]> kept) {
+        for (int i = 0; i < depth; i++) {
+            final int n = i;
+            final Tensor in = z;
+            z = Scopes.keep(() -> layer.apply(n, in, trace));
+            if (trace != null) {
+                Scopes.adopt(kept.apply(trace.get(trace.size() - 1)));
+            }
+        }
+        return z;
     }
 
     /** The parameter under reference key {@code name}. */

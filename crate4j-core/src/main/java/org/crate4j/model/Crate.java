@@ -16,19 +16,17 @@ import org.crate4j.engine.Torch;
  * sparsification (ISTA), pooling and a linear head (in two stages in the segmentation demo's
  * layout). Parameters carry the reference's names.
  */
-public final class Crate extends AbstractClassifier<Crate> {
+public final class Crate extends AbstractClassifier<Crate, CrateConfig> {
     /** Which kernel computes softmax(U·Uᵀ/√k)·U when no attention matrix is asked for. */
     public enum AttentionKernel { MATMUL, SDPA, AUTO }
 
-    private final CrateConfig config;
     private final List<Mssa> compression = new ArrayList<>();
     private final List<Ista> sparsification = new ArrayList<>();
     private AttentionKernel kernel = AttentionKernel.AUTO;
     private double patchDropout;
 
     private Crate(CrateConfig config, Parameters params, Device device) {
-        super(params, device);
-        this.config = config;
+        super(config, params, device);
         for (int i = 0; i < config.depth(); i++) {
             String pre = CrateConfig.layerKey(i);
             compression.add(new Mssa(params, pre + "0.fn.", config.heads(), config.dropout(), config.mssaProjection()));
@@ -61,14 +59,7 @@ public final class Crate extends AbstractClassifier<Crate> {
         return new Crate(config, p, device);
     }
 
-    public CrateConfig config() { return config; }
     @Override public String familyName() { return "CRATE"; }
-
-    @Override
-    public Sizes sizes() {
-        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
-                config.dim(), config.depth());
-    }
 
     /** The pooled (B, d) vector the head reads. */
     @Override
@@ -136,16 +127,8 @@ public final class Crate extends AbstractClassifier<Crate> {
      */
     public Tensor forwardFeatures(Tensor images, List<LayerTrace> trace) {
         Tensor z = Scopes.keep(() -> embed(images));
-        for (int i = 0; i < config.depth(); i++) {
-            final int layer = i;
-            final Tensor in = z;
-            z = Scopes.keep(() -> layer(layer, in, trace));
-            if (trace != null) {
-                LayerTrace t = trace.get(trace.size() - 1);
-                Scopes.adopt(t.input(), t.subspaces(), t.attention(), t.compressed(), t.sparse());
-            }
-        }
-        return z;
+        return layers(z, config.depth(), trace, this::layer,
+                t -> new Tensor[] {t.input(), t.subspaces(), t.attention(), t.compressed(), t.sparse()});
     }
 
     /**

@@ -38,7 +38,8 @@ import org.crate4j.CrateException;
  */
 public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, int headDim, Pooling pool, double eta, double lambda,
-        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden, Attention attention, MssaOutput mssa) {
+        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden, Attention attention, MssaOutput mssa)
+        implements ClassifierShape {
 
     public CrateConfig {
         require(imageHeight > 0 && imageWidth > 0, "image size must be positive, got " + imageHeight + "x" + imageWidth);

@@ -8,7 +8,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.RawTensor;
-import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
@@ -174,7 +173,8 @@ public final class CrateWeights {
         int[] head = headFrom(shapes, hint);
         Pooling pool = opt.pool() != null ? opt.pool() : hint != null ? hint.pool() : Pooling.CLS;
         int code = shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0;
-        CrateConfig.Builder base = hint != null ? hint.toBuilder() : CrateConfig.builder(); // η, λ and dropout: the preset's or the defaults
+        // η, λ and dropout: the preset's, or the defaults
+        CrateConfig.Builder base = hint != null ? hint.toBuilder() : CrateConfig.builder();
         return base.image(grid[0] * patch, grid[1] * patch).patchSize(patch).channels(channels).classes(head[0]).dim(dim)
                 .depth(depth).heads(1).headDim(inner).pool(pool).patchWindow(window).patchCode(code).headHidden(head[1])
                 .attention(shapes.containsKey(TSSA_TEMPERATURE) ? Attention.TSSA : Attention.MSSA).mssa(mssaFrom(shapes)).build();
@@ -283,15 +283,8 @@ public final class CrateWeights {
     }
 
     private static long[] need(String source, Map<String, long[]> shapes, String key, int rank) {
-        long[] s = shapes.get(key);
-        if (s == null) {
-            throw new CrateException(source + ": no '" + key + "' tensor: this is not a CRATE classifier checkpoint"
-                    + (shapes.containsKey("blocks.0.layers.0.0.fn.qkv.weight") ? " (it looks like CRATE-MAE: use the mae commands)" : ""));
-        }
-        if (s.length != rank) {
-            throw new CrateException(source + ": '" + key + "' is " + StateDictCheck.shape(s) + ", expected rank " + rank);
-        }
-        return s;
+        return StateDictCheck.need(source, shapes, key, rank, "this is not a CRATE classifier checkpoint"
+                + (shapes.containsKey("blocks.0.layers.0.0.fn.qkv.weight") ? " (it looks like CRATE-MAE: use the mae commands)" : ""));
     }
 
     private static CrateException contradiction(String source, int heads, String what, CrateConfig preset, String fix) {
@@ -308,12 +301,6 @@ public final class CrateWeights {
 
     /** Writes our safetensors: the tensors plus the config and preprocessing as metadata. Atomic. */
     public static void save(Crate model, Path path, Map<String, String> extraMetadata) {
-        Map<String, RawTensor> out = new LinkedHashMap<>();
-        model.parameters().asMap().forEach((k, t) -> out.put(k, RawTensor.ofFloats(Torch.toFloats(t), Torch.shape(t))));
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", FORMAT);
-        meta.put("config", ConfigJson.toJson(model.config()));
-        meta.putAll(extraMetadata);
-        Safetensors.write(path, out, meta);
+        FamilySafetensors.write(model, path, extraMetadata);
     }
 }

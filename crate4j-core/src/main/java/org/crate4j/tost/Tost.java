@@ -27,8 +27,7 @@ import org.crate4j.model.Tssa;
  * class token, a final LayerNorm and a linear head. Its tensors carry the reference's state-dict
  * names; BatchNorm's running statistics are kept apart from the trainable {@link #parameters()}.
  */
-public final class Tost extends AbstractClassifier<Tost> {
-    private final TostConfig config;
+public final class Tost extends AbstractClassifier<Tost, TostConfig> {
     private final Map<String, Tensor> stateDict;
     private final Map<String, ParameterKind> kinds;
     private final Map<String, Tensor> statistics;
@@ -37,9 +36,8 @@ public final class Tost extends AbstractClassifier<Tost> {
     private final List<ClassAttentionBlock> classBlocks = new ArrayList<>();
 
     private Tost(TostConfig config, Map<String, Tensor> stateDict, Map<String, ParameterKind> kinds) {
-        super(Parameters.of(tensorsWhere(stateDict, kinds, true)),
+        super(config, Parameters.of(tensorsWhere(stateDict, kinds, true)),
                 stateDict.isEmpty() ? Device.CPU : Device.of(stateDict.values().iterator().next()));
-        this.config = config;
         this.stateDict = Collections.unmodifiableMap(stateDict);
         this.kinds = Collections.unmodifiableMap(kinds);
         this.statistics = Collections.unmodifiableMap(tensorsWhere(stateDict, kinds, false));
@@ -99,8 +97,6 @@ public final class Tost extends AbstractClassifier<Tost> {
         return new Tost(config, all, kinds);
     }
 
-    public TostConfig config() { return config; }
-
     /** BatchNorm's running mean, variance and batch count by reference key; updated by training forwards. */
     public Map<String, Tensor> statistics() { return statistics; }
 
@@ -111,13 +107,6 @@ public final class Tost extends AbstractClassifier<Tost> {
     public Map<String, ParameterKind> kinds() { return kinds; }
 
     @Override public String familyName() { return "ToST"; }
-
-    /** The patch size is the stem's stride; the depth counts the TSSA blocks (the ones {@link #layerTraces} returns). */
-    @Override
-    public Sizes sizes() {
-        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
-                config.dim(), config.depth());
-    }
 
     @Override public Tensor features(Tensor images) { return forwardFeatures(images); }
 

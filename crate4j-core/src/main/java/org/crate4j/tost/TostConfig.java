@@ -3,6 +3,7 @@ package org.crate4j.tost;
 import java.util.List;
 import java.util.function.Consumer;
 import org.crate4j.CrateException;
+import org.crate4j.model.ClassifierShape;
 import org.crate4j.model.ParameterSpec;
 
 /**
@@ -30,7 +31,8 @@ import org.crate4j.model.ParameterSpec;
  */
 public record TostConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, double mlpRatio, boolean qkvBias, double layerScale, boolean tokensNorm,
-        int classAttentionLayers, boolean positions, double dropout, double attentionDropout, double dropPath) {
+        int classAttentionLayers, boolean positions, double dropout, double attentionDropout, double dropPath)
+        implements ClassifierShape {
 
     public static final double LN_EPS = 1e-6;
     public static final double BN_EPS = 1e-5;

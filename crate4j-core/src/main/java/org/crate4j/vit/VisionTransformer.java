@@ -27,12 +27,10 @@ import org.crate4j.model.PositionEmbedding;
  * L pre-norm blocks {@code x = x + Attention(LN₁(x)); x = x + MLP(LN₂(x))}, a final LayerNorm,
  * and the class token into a Linear head. Parameters carry timm's state-dict keys.
  */
-public final class VisionTransformer extends AbstractClassifier<VisionTransformer> {
-    private final VitConfig config;
+public final class VisionTransformer extends AbstractClassifier<VisionTransformer, VitConfig> {
 
     private VisionTransformer(VitConfig config, Parameters params) {
-        super(params);
-        this.config = config;
+        super(config, params);
     }
 
     /** A new model with timm's default initialisation ({@link VitInit}), drawn from libtorch's RNG. */
@@ -51,15 +49,7 @@ public final class VisionTransformer extends AbstractClassifier<VisionTransforme
         return new VisionTransformer(config, trainable(config.parameterSpecs(), tensors, "ViT"));
     }
 
-    public VitConfig config() { return config; }
-
     @Override public String familyName() { return "ViT"; }
-
-    @Override
-    public Sizes sizes() {
-        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
-                config.dim(), config.depth());
-    }
 
     /** The (B, d) vector the head reads. */
     @Override
@@ -91,15 +81,7 @@ public final class VisionTransformer extends AbstractClassifier<VisionTransforme
      */
     public Tensor forwardFeatures(Tensor images, List<VitLayerTrace> trace) {
         Tensor x = Scopes.keep(() -> embed(images));
-        for (int i = 0; i < config.depth(); i++) {
-            final int block = i;
-            final Tensor in = x;
-            x = Scopes.keep(() -> block(block, in, trace));
-            if (trace != null) {
-                Scopes.adopt(trace.get(trace.size() - 1).tensors());
-            }
-        }
-        final Tensor out = x;
+        Tensor out = layers(x, config.depth(), trace, this::block, VitLayerTrace::tensors);
         return Scopes.keep(() -> norm(out, VitKeys.FINAL_NORM));
     }
 

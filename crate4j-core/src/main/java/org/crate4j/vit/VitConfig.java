@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.crate4j.CrateException;
+import org.crate4j.model.ClassifierShape;
 import org.crate4j.model.ParameterSpec;
 
 /**
@@ -19,7 +20,8 @@ import org.crate4j.model.ParameterSpec;
  * @param attentionDropout timm's attn_drop: on the attention weights
  */
 public record VitConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
-        int dim, int depth, int heads, int mlpHidden, double dropout, double attentionDropout) {
+        int dim, int depth, int heads, int mlpHidden, double dropout, double attentionDropout)
+        implements ClassifierShape {
 
     /** timm's LayerNorm eps for ViT (every norm: norm1, norm2 and the final norm). */
     public static final double LN_EPS = 1e-6;
