@@ -1,5 +1,8 @@
 package org.crate4j.model;
 
+import java.util.List;
+import java.util.Map;
+
 /**
  * What every classifier family's config fixes of its input and trunk: the first components of
  * {@link CrateConfig}, {@code AlphaConfig}, {@code VitConfig} and {@code TostConfig} alike.
@@ -21,6 +24,19 @@ public interface ClassifierShape {
 
     /** The layers a model's {@link ImageClassifier#layerTraces} returns, one trace each. */
     int depth();
+
+    /** Every tensor's reference key, shape and kind, in the reference's order: what building, loading and counting follow. */
+    List<ParameterSpec> parameterSpecs();
+
+    /** Every tensor's key and shape, in the reference's order. */
+    default Map<String, long[]> parameterShapes() {
+        return ParameterSpec.shapes(parameterSpecs());
+    }
+
+    /** The values of every tensor of {@link #parameterSpecs()}. */
+    default long parameterCount() {
+        return ParameterSpec.count(parameterSpecs());
+    }
 
     /** These sizes in the form the loops and commands read. */
     default ImageClassifier.Sizes sizes() {

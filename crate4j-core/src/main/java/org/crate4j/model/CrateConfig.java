@@ -2,7 +2,6 @@ package org.crate4j.model;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.crate4j.CrateException;
 
@@ -130,14 +129,6 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     public CrateConfig withAttention(Attention a) { return with(b -> b.attention(a)); }
     public CrateConfig withHeads(int h, int k) { return with(b -> b.heads(h).headDim(k)); }
 
-    /**
-     * Every parameter's reference state-dict key and shape, in the reference's order. The single
-     * source of truth for building, loading and counting.
-     */
-    public Map<String, long[]> parameterShapes() {
-        return ParameterSpec.shapes(parameterSpecs());
-    }
-
     /** Every parameter's key, shape and kind in the reference's order: what initialisation and weight decay follow. */
     public List<ParameterSpec> parameterSpecs() {
         List<ParameterSpec> s = new ArrayList<>();
@@ -191,14 +182,6 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         return "transformer.layers." + i + ".";
     }
 
-    public long parameterCount() {
-        long n = 0;
-        for (long[] shape : parameterShapes().values()) {
-            n += numel(shape);
-        }
-        return n;
-    }
-
     /**
      * Forward FLOPs per image (2 per multiply-add; GEMMs and attention products only, as usual).
      * ISTA counts one d×d GEMM per token (our fused form), not the reference's three.
@@ -217,14 +200,6 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         return f + depth * layer + head;
     }
 
-    static long numel(long[] shape) {
-        long n = 1;
-        for (long s : shape) {
-            n *= s;
-        }
-        return n;
-    }
-
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new CrateException(message);
@@ -236,9 +211,8 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
      * heads, class-token pooling, η = λ = 0.1, no dropout, MSSA with the free projection);
      * {@code headDim} 0 means d / h and {@code patchWindow} 0 means P.
      */
-    public static final class Builder {
-        private int imageHeight = 224, imageWidth = 224, patchSize = 16, channels = 3, numClasses = 1000;
-        private int dim = 768, depth = 12, heads = 12, headDim, patchWindow, patchCode, headHidden;
+    public static final class Builder extends ShapeBuilder<Builder> {
+        private int headDim, patchWindow, patchCode, headHidden;
         private Pooling pool = Pooling.CLS;
         private double eta = 0.1, lambda = 0.1, dropout, embDropout;
         private Attention attention = Attention.MSSA;
@@ -246,14 +220,6 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
 
         private Builder() {}
 
-        public Builder image(int height, int width) { imageHeight = height; imageWidth = width; return this; }
-        public Builder imageSize(int side) { return image(side, side); }
-        public Builder patchSize(int p) { patchSize = p; return this; }
-        public Builder channels(int c) { channels = c; return this; }
-        public Builder classes(int n) { numClasses = n; return this; }
-        public Builder dim(int d) { dim = d; return this; }
-        public Builder depth(int l) { depth = l; return this; }
-        public Builder heads(int h) { heads = h; return this; }
         public Builder headDim(int k) { headDim = k; return this; }
         public Builder pool(Pooling p) { pool = p; return this; }
         public Builder eta(double v) { eta = v; return this; }

@@ -117,7 +117,7 @@ public final class TostWeights {
         String json = file.metadata().get("config");
         TostConfig c = json != null && FORMAT.equals(file.metadata().get("format")) ? TostConfigJson.fromJson(json)
                 : infer(file.path().toString(), file.shapes(), src.args(), opt);
-        return opt.noHead() && opt.classes() > 0 ? c.with(b -> b.numClasses(opt.classes())) : c;
+        return opt.noHead() && opt.classes() > 0 ? c.with(b -> b.classes(opt.classes())) : c;
     }
 
     /**
@@ -146,7 +146,7 @@ public final class TostWeights {
             b.tokensNorm(opt.tokensNorm());
         }
         if (shapes.containsKey(TostLayout.HEAD + "weight")) {
-            b.numClasses((int) shapes.get(TostLayout.HEAD + "weight")[0]);
+            b.classes((int) shapes.get(TostLayout.HEAD + "weight")[0]);
         }
         TostConfig c = b.build();
         if (c.mlpHidden() != hidden) {

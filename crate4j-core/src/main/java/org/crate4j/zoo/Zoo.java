@@ -129,7 +129,7 @@ public final class Zoo {
                 TostConfig c = TostPresets.get(preset).with(b -> {
                     if (fit.imageSize() > 0) b.imageSize(fit.imageSize());
                     if (fit.channels() > 0) b.channels(fit.channels());
-                    if (fit.classes() > 0) b.numClasses(fit.classes());
+                    if (fit.classes() > 0) b.classes(fit.classes());
                     if (fit.dropout() >= 0) b.attentionDropout(fit.dropout());
                 });
                 return Tost.create(c, device);
