@@ -1,6 +1,5 @@
 package org.crate4j.alpha;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,11 +11,9 @@ import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.AbstractClassifier;
 import org.crate4j.model.ConvStem;
-import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LayerTrace;
 import org.crate4j.model.Layers;
 import org.crate4j.model.Mssa;
-import org.crate4j.model.ParameterKind;
 import org.crate4j.model.ParameterSpec;
 import org.crate4j.model.Parameters;
 import org.crate4j.model.PositionEmbedding;
@@ -60,14 +57,8 @@ public final class CrateAlpha extends AbstractClassifier<CrateAlpha, AlphaConfig
         return pooled(forwardFeatures(images, null));
     }
 
-    @Override public Map<String, ParameterKind> kinds() { return ImageClassifier.kindsOf(specs()); }
     @Override public String format() { return AlphaWeights.FORMAT; }
     @Override public String configJson() { return AlphaWeights.toJson(config); }
-
-    @Override
-    public void save(Path path, Map<String, String> metadata) {
-        AlphaWeights.save(this, path, metadata);
-    }
 
     /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */
     public List<ParameterSpec> specs() { return config.parameterSpecs(); }

@@ -1,5 +1,6 @@
 package org.crate4j.model;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +66,18 @@ public abstract class AbstractClassifier<S extends AbstractClassifier<S, C>, C e
     public S train(boolean on) {
         training = on;
         return self();
+    }
+
+    /** Each tensor's kind, from the config's specs: initialisation and weight decay follow it. */
+    @Override
+    public Map<String, ParameterKind> kinds() {
+        return ImageClassifier.kindsOf(config.parameterSpecs());
+    }
+
+    /** Writes our safetensors ({@link FamilySafetensors}): the state dict, the format and config, then {@code metadata}. Atomic. */
+    @Override
+    public void save(Path path, Map<String, String> metadata) {
+        FamilySafetensors.write(this, path, metadata);
     }
 
     /** Moves the tensors to {@code target} in place (before an optimizer is made for them). */

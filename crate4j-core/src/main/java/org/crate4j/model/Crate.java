@@ -1,6 +1,5 @@
 package org.crate4j.model;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -67,12 +66,6 @@ public final class Crate extends AbstractClassifier<Crate, CrateConfig> {
         return pooled(forwardFeatures(images, null));
     }
 
-    /** Each parameter's kind, from the config's specs (weight decay follows it). */
-    @Override
-    public Map<String, ParameterKind> kinds() {
-        return ImageClassifier.kindsOf(config.parameterSpecs());
-    }
-
     @Override public String format() { return CrateWeights.FORMAT; }
     @Override public String configJson() { return ConfigJson.toJson(config); }
 
@@ -80,11 +73,6 @@ public final class Crate extends AbstractClassifier<Crate, CrateConfig> {
     @Override
     public boolean sameConfig(String json) {
         return json != null && ConfigJson.fromJson(json).equals(config);
-    }
-
-    @Override
-    public void save(Path path, Map<String, String> metadata) {
-        CrateWeights.save(this, path, metadata);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.crate4j.tost;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -118,11 +117,6 @@ public final class Tost extends AbstractClassifier<Tost, TostConfig> {
 
     @Override public String format() { return TostWeights.FORMAT; }
     @Override public String configJson() { return TostConfigJson.toJson(config); }
-
-    @Override
-    public void save(Path path, Map<String, String> metadata) {
-        TostWeights.save(this, path, metadata);
-    }
 
     /**
      * The TSSA blocks in the shared form. ToST's blocks carry no class token (it joins in the

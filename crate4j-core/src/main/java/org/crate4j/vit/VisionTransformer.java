@@ -1,6 +1,5 @@
 package org.crate4j.vit;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,10 +13,8 @@ import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.AbstractClassifier;
 import org.crate4j.model.ConvStem;
-import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LayerTrace;
 import org.crate4j.model.Layers;
-import org.crate4j.model.ParameterKind;
 import org.crate4j.model.ParameterSpec;
 import org.crate4j.model.Parameters;
 import org.crate4j.model.PositionEmbedding;
@@ -57,14 +54,8 @@ public final class VisionTransformer extends AbstractClassifier<VisionTransforme
         return pooled(forwardFeatures(images, null));
     }
 
-    @Override public Map<String, ParameterKind> kinds() { return ImageClassifier.kindsOf(specs()); }
     @Override public String format() { return VitWeights.FORMAT; }
     @Override public String configJson() { return VitWeights.toJson(config); }
-
-    @Override
-    public void save(Path path, Map<String, String> metadata) {
-        VitWeights.save(this, path, metadata);
-    }
 
     /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */
     public List<ParameterSpec> specs() { return config.parameterSpecs(); }
