@@ -1,10 +1,9 @@
 package org.crate4j.mae;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.crate4j.CrateException;
 import org.crate4j.model.Attention;
 import org.crate4j.model.Ista;
