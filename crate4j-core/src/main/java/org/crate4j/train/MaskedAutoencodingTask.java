@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -29,6 +30,7 @@ import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaeWeights;
 import org.crate4j.mae.Masking;
+import org.crate4j.model.ParameterKind;
 import org.crate4j.model.Parameters;
 import org.crate4j.viz.AtomicWrite;
 import org.crate4j.viz.ReconstructionSheet;
@@ -81,6 +83,13 @@ final class MaskedAutoencodingTask implements TrainingTask {
     @Override public void train(boolean on) {} // CRATE-MAE has no dropout
     @Override public boolean drawsPerRank() { return false; }
     @Override public boolean leavesParametersUnused() { return true; } // decoder_embed
+
+    /** By kind: matrices decay; biases, norms, tokens and TSSA's temperatures do not (for MSSA the name-and-rank rule's choice). */
+    @Override
+    public Predicate<String> decays() {
+        Map<String, ParameterKind> kinds = model.kinds();
+        return name -> kinds.get(name).decays();
+    }
 
     @Override
     public Map<String, String> checkpointMetadata() {

@@ -2,6 +2,7 @@ package org.crate4j.mae;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import org.crate4j.model.Attention;
 import org.junit.jupiter.api.Test;
 
 /** The builder behind MaeConfig's copy methods: each changes its fields alone. */
@@ -24,6 +25,8 @@ class MaeConfigBuilderTest {
         assertEquals(new MaeConfig(32, 8, 3, 48, 3, 4, 48, 2, 6, 0.2, 0.4, 0.6, true), ODD.withChannels(3));
         assertEquals(new MaeConfig(32, 4, 1, 64, 5, 8, 64, 1, 8, 0.2, 0.4, 0.6, true), ODD.withShape(4, 64, 5, 8, 1));
         assertEquals(new MaeConfig(64, 8, 1, 48, 3, 4, 48, 2, 6, 0.2, 0.4, 0.6, true), ODD.withImageSize(64));
+        assertEquals(new MaeConfig(32, 8, 1, 48, 3, 4, 48, 2, 6, 0.2, 0.4, 0.6, true, Attention.TSSA), ODD.withAttention(Attention.TSSA));
+        assertEquals(ODD.withAttention(Attention.TSSA), ODD.withAttention(Attention.TSSA).toBuilder().build());
         assertEquals(ODD.withHeads(3, 2), ODD.with(b -> b.encoderHeads(3).decoderHeads(2)));
     }
 }

@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * CRATE-MAE against an independent PyTorch implementation of SPEC §2
- * (tools/fixtures/make_mae_fixtures.py): same weights, images and masking noise. 1e-4 absolute
+ * (tools/fixtures/make_mae_fixtures.py): same weights, images and masking noise; mae_tssa
+ * compresses with TSSA instead of MSSA (more of it in {@link MaeTssaParityTest}). 1e-4 absolute
  * is fp32 rounding through a few layers, with the ISTA step fused on our side and not on theirs.
  */
 class MaeParityTest {
@@ -64,7 +65,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void readsTheArchitectureOffShapesAndTrainingArguments(String name) {
         JsonObject cfg = config(name);
         MaeConfig c = load(name).config();
@@ -79,7 +80,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void matchesPyTorchOnMaskLatentPredictionAndLoss(String name) {
         CrateMae model = load(name);
         Map<String, RawTensor> want = expected(name);
@@ -99,7 +100,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void fusedAttentionWithoutGradientGivesTheSamePrediction(String name) {
         CrateMae model = load(name);
         Map<String, RawTensor> want = expected(name);
@@ -110,7 +111,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void tracesTheFirstEncoderLayer(String name) {
         CrateMae model = load(name);
         Map<String, RawTensor> want = expected(name);
@@ -125,7 +126,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void generatedPositionTableEqualsThePythonOne(String name) {
         CrateMae loaded = load(name);
         CrateMae fresh = CrateMae.create(loaded.config());
@@ -140,7 +141,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void reconstructionPastesTheVisiblePatches(String name) {
         CrateMae model = load(name);
         Map<String, RawTensor> want = expected(name);
