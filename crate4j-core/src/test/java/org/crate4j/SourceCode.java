@@ -3,7 +3,11 @@ package org.crate4j;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** Main source files as text, for the tests that check the code's shape (device placement, layering). */
@@ -15,6 +19,38 @@ public final class SourceCode {
         try (Stream<Path> s = Files.walk(root)) {
             return s.filter(f -> f.toString().endsWith(".java")).sorted().toList();
         }
+    }
+
+    /** A reference to a crate4j package (import or qualified name), and the package named. */
+    private static final Pattern CRATE4J_NAME = Pattern.compile("\\borg\\s*\\.\\s*crate4j\\s*\\.\\s*(\\w+)");
+
+    /**
+     * "line: text" for every reference outside comments and strings to an {@code org.crate4j}
+     * package (or top-level class, such as {@code CrateException}) not in {@code allowed}.
+     */
+    public static List<String> referencesOutside(String source, Set<String> allowed) {
+        String[] lines = withoutCommentsAndStrings(source).split("\n", -1), original = source.split("\n", -1);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < lines.length; i++) {
+            Matcher m = CRATE4J_NAME.matcher(lines[i]);
+            while (m.find()) {
+                if (!allowed.contains(m.group(1))) {
+                    out.add((i + 1) + ": " + original[i].strip());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@link #referencesOutside} over every main source file below {@code root}, each prefixed by its file name. */
+    public static List<String> referencesOutside(Path root, Set<String> allowed) throws IOException {
+        List<String> found = new ArrayList<>();
+        for (Path p : javaFiles(root)) {
+            for (String v : referencesOutside(Files.readString(p), allowed)) {
+                found.add(root.relativize(p) + ":" + v);
+            }
+        }
+        return found;
     }
 
     /** The source with comments, string, text-block and char literals blanked out; line breaks kept. */

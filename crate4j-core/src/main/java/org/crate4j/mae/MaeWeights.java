@@ -21,7 +21,8 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.io.Inputs;
 import org.crate4j.model.Attention;
-import org.crate4j.zoo.NamedPreset;
+import org.crate4j.model.PresetMismatch;
+import org.crate4j.model.Presets;
 
 /**
  * Loads and saves CRATE-MAE weights: the MAE training code's checkpoints
@@ -125,19 +126,39 @@ public final class MaeWeights {
     /**
      * The architecture: our metadata when present, else inferred from the shapes and the training
      * arguments. A named preset must be a CRATE-MAE's; beside our metadata it only warns when it
-     * differs ({@link NamedPreset}).
+     * differs ({@link PresetMismatch}).
      */
     public static MaeConfig configFor(Source src, Options opt) {
         WeightsFile file = src.file();
         CheckpointKind.require(CheckpointKind.MAE, file);
-        NamedPreset.requireOf(CheckpointKind.MAE, opt.preset(), file.path());
+        requirePreset(opt.preset(), file.path());
         String json = file.metadata().get("config");
         if (json != null && FORMAT.equals(file.metadata().get("format"))) {
             MaeConfig c = configFromJson(json);
-            NamedPreset.warnIfOther(opt.preset(), file.path(), c);
+            if (opt.preset() != null) {
+                PresetMismatch.warn(opt.preset(), architecture(MaePresets.get(opt.preset())), file.path(), architecture(c));
+            }
             return overridden(c, opt);
         }
         return infer(file.path().toString(), file.shapes(), src.args(), opt);
+    }
+
+    /** Refuses a {@code preset} (null: none) that is no CRATE-MAE preset, naming the classifier's when it is one of those. */
+    public static void requirePreset(String preset, Path file) {
+        if (preset == null || MaePresets.exists(preset)) {
+            return;
+        }
+        String choices = String.join(", ", MaePresets.all().keySet());
+        throw new CrateException(Presets.exists(preset)
+                ? "--model " + preset + " is a CRATE classifier preset but " + file + " is " + CheckpointKind.MAE.label()
+                        + ": drop --model or name one of " + choices
+                : "unknown model '" + preset + "': choose one of " + choices);
+    }
+
+    /** What fixes the tensors' shapes; the input size may differ from a preset's. */
+    public static String architecture(MaeConfig c) {
+        return "dim " + c.encoderDim() + ", depth " + c.encoderDepth() + " + decoder " + c.decoderDepth() + ", " + c.encoderHeads() + "/"
+                + c.decoderHeads() + " heads, patch " + c.patchSize();
     }
 
     /**

@@ -12,7 +12,6 @@ import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
-import org.crate4j.zoo.NamedPreset;
 
 /** Loads and saves CRATE classifier weights: the reference's checkpoints and our safetensors. */
 public final class CrateWeights {
@@ -89,15 +88,17 @@ public final class CrateWeights {
 
     /**
      * The architecture: our metadata when present, else inferred from the tensor shapes. A named
-     * preset must be a classifier's; beside our metadata it only warns when it differs ({@link NamedPreset}).
+     * preset must be a classifier's; beside our metadata it only warns when it differs ({@link PresetMismatch}).
      */
     public static CrateConfig configFor(WeightsFile file, Options opt) {
         CheckpointKind.require(CheckpointKind.CLASSIFIER, file);
-        NamedPreset.requireOf(CheckpointKind.CLASSIFIER, opt.preset(), file.path());
+        requirePreset(opt.preset());
         String json = file.metadata().get("config");
         if (json != null && FORMAT.equals(file.metadata().get("format"))) {
             CrateConfig c = ConfigJson.fromJson(json);
-            NamedPreset.warnIfOther(opt.preset(), file.path(), c);
+            if (opt.preset() != null) {
+                PresetMismatch.warn(opt.preset(), architecture(Presets.get(opt.preset())), file.path(), architecture(c));
+            }
             if (opt.heads() > 0 && opt.heads() != c.heads()) {
                 throw new CrateException(file.path() + " was saved with " + c.heads() + " heads of width " + c.headDim()
                         + ", which --heads " + opt.heads() + " contradicts: drop --heads");
@@ -105,6 +106,20 @@ public final class CrateWeights {
             return opt.noHead() ? withoutHead(c, opt.classes()) : c;
         }
         return infer(file.path().toString(), file.shapes(), opt);
+    }
+
+    /** Refuses a named preset that is no classifier preset ({@code org.crate4j.zoo.NamedPreset} also names the other family's). */
+    private static void requirePreset(String preset) {
+        if (preset != null && !Presets.exists(preset)) {
+            throw new CrateException("unknown model '" + preset + "': choose one of " + String.join(", ", Presets.all().keySet()));
+        }
+    }
+
+    /** What fixes the tensors' shapes and the attention; the classes and the input size may differ from a preset's. */
+    public static String architecture(CrateConfig c) {
+        return "dim " + c.dim() + ", depth " + c.depth() + ", " + c.heads() + " heads of width " + c.headDim() + ", patch " + c.patchSize()
+                + (c.patchWindow() > c.patchSize() ? " in " + c.patchWindow() + "x" + c.patchWindow() + " windows" : "")
+                + (c.patchCode() > 0 ? ", " + c.patchCode() + " code atoms" : "");
     }
 
     /** A fresh one-stage head in place of the file's (for {@code classes} > 0, that many classes). */
