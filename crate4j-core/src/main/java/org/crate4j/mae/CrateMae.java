@@ -28,7 +28,7 @@ import org.crate4j.model.PositionEmbedding;
 import org.crate4j.model.Tssa;
 
 /**
- * CRATE-MAE (SPEC §2): a masked autoencoder whose encoder layers are CRATE layers (compress with
+ * CRATE-MAE (docs/architecture.md §2): a masked autoencoder whose encoder layers are CRATE layers (compress with
  * MSSA, sparsify with ISTA) and whose decoder layers are their transposes (expand with a
  * dictionary, then undo compression). With {@link Attention#TSSA} in the config every MSSA, of
  * encoder and decoder, is ToST's linear-time TSSA instead, the same block the classifier uses.
@@ -220,7 +220,7 @@ public final class CrateMae {
      * Its input is the reference's encoder input with no patch removed: every patch token, the class
      * token in front, plus {@code decoder_pos_embed} (not {@code pos_embed}), i.e. what
      * {@link #forwardEncoder} computes at mask ratio 0. Other image sizes than the config's get the
-     * position table bicubically resized (SPEC §4).
+     * position table bicubically resized (docs/architecture.md §4).
      */
     public Tensor encodeFeatures(Tensor images) {
         return encodeFeatures(images, null);

@@ -13,7 +13,7 @@ import org.crate4j.model.ParameterSpec;
 import org.crate4j.model.Tssa;
 
 /**
- * The CRATE-MAE architecture (SPEC §2). Immutable; derived sizes are methods.
+ * The CRATE-MAE architecture (docs/architecture.md §2). Immutable; derived sizes are methods.
  *
  * @param imageSize    square input side in pixels (the fixed position tables are built for it)
  * @param patchSize    P: images are cut into P×P patches
@@ -65,7 +65,7 @@ public record MaeConfig(int imageSize, int patchSize, int channels,
                 lambda, maskRatio, normPixLoss, Attention.MSSA);
     }
 
-    /** Encoder and decoder alike, η = 0.1, λ = 0.5, mask ratio 0.75, raw-pixel loss, MSSA (SPEC §2). */
+    /** Encoder and decoder alike, η = 0.1, λ = 0.5, mask ratio 0.75, raw-pixel loss, MSSA (architecture §2). */
     public static MaeConfig of(int imageSize, int patchSize, int channels, int dim, int depth, int heads) {
         return new MaeConfig(imageSize, patchSize, channels, dim, depth, heads, dim, depth, heads, 0.1, 0.5, 0.75, false);
     }
@@ -127,7 +127,7 @@ public record MaeConfig(int imageSize, int patchSize, int channels,
      * <p>Counted as trainable: {@code cls_token}, {@code mask_token} (the learned mask token, one
      * vector of the decoder width) and {@code decoder_embed} (present and trained in the reference
      * although its forward never applies it). With these the base preset has 44,335,872 trainable
-     * parameters, SPEC §2's figure; leaving any of them out would not reproduce it.
+     * parameters, the figure of architecture §2; leaving any of them out would not reproduce it.
      */
     public Map<String, long[]> parameterShapes() {
         return ParameterSpec.shapes(parameterSpecs());

@@ -40,7 +40,7 @@ public final class MaeWeights {
 
     /**
      * How to read a weights file. Null / 0 fields mean "from the file, else the preset, else the
-     * SPEC default".
+     * default of docs/architecture.md §2".
      *
      * @param preset       a {@code crate-mae-*} preset supplying heads, λ and the rest
      * @param heads        encoder heads (cannot be read off the shapes)

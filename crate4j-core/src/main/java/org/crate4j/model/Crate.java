@@ -11,7 +11,7 @@ import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 
 /**
- * The CRATE classifier (SPEC §1): patch embedding, L layers of compression (MSSA) then
+ * The CRATE classifier (docs/architecture.md §1): patch embedding, L layers of compression (MSSA) then
  * sparsification (ISTA), pooling and a linear head (in two stages in the segmentation demo's
  * layout). Parameters carry the reference's names.
  */

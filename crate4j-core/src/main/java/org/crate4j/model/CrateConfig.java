@@ -6,7 +6,7 @@ import java.util.function.Consumer;
 import org.crate4j.CrateException;
 
 /**
- * The CRATE classifier's architecture (SPEC §1). Immutable; derived sizes are methods.
+ * The CRATE classifier's architecture (docs/architecture.md §1). Immutable; derived sizes are methods.
  *
  * @param imageHeight input height in pixels (need not equal the width)
  * @param patchSize   P: images are cut into P×P patches

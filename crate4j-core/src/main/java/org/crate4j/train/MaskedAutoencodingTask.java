@@ -36,7 +36,7 @@ import org.crate4j.viz.AtomicWrite;
 import org.crate4j.viz.ReconstructionSheet;
 
 /**
- * CRATE-MAE pre-training (SPEC §2): masked-patch reconstruction, a held-out reconstruction loss
+ * CRATE-MAE pre-training (docs/architecture.md §2): masked-patch reconstruction, a held-out reconstruction loss
  * with fixed masks every epoch, and a sheet of reconstructions.
  *
  * <p>The masks of a training micro-batch are drawn for the whole global micro-batch, alike on

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * CRATE-MAE against an independent PyTorch implementation of SPEC §2
+ * CRATE-MAE against an independent PyTorch implementation of docs/architecture.md §2
  * (tools/fixtures/make_mae_fixtures.py): same weights, images and masking noise; mae_tssa
  * compresses with TSSA instead of MSSA (more of it in {@link MaeTssaParityTest}). 1e-4 absolute
  * is fp32 rounding through a few layers, with the ISTA step fused on our side and not on theirs.
