@@ -3,15 +3,17 @@ package org.crate4j.cli;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.crate4j.checkpoint.CrateWeights;
+import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.engine.Device;
-import org.crate4j.checkpoint.MaeWeights;
+import org.crate4j.mae.MaeWeights;
 import org.crate4j.model.Crate;
+import org.crate4j.model.CrateWeights;
 import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LoadOptions;
-import org.crate4j.zoo.Family;
-import org.crate4j.zoo.Zoo;
 import org.crate4j.model.Pooling;
+import org.crate4j.zoo.Family;
+import org.crate4j.zoo.NamedPreset;
+import org.crate4j.zoo.Zoo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -47,6 +49,9 @@ final class ConvertCommand implements Callable<Integer> {
         Family family = Zoo.recognise(src.file());
         if (family != null && family != Family.CRATE && family != Family.CRATE_MAE) {
             return convertOther(src, family);
+        }
+        if (family != Family.CRATE_MAE) {
+            NamedPreset.requireOf(CheckpointKind.CLASSIFIER, model, input); // names a CRATE-MAE preset as one, where the loader cannot
         }
         Crate m = CrateWeights.load(input, new CrateWeights.Options(model, heads, noHead, 0, pool == null ? null : Pooling.parse(pool)));
         CrateWeights.save(m, output, Map.of("source", input.getFileName().toString()));

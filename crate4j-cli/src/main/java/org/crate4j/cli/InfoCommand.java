@@ -6,8 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.WeightsInspection;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
 import org.crate4j.model.Attention;
@@ -17,6 +17,7 @@ import org.crate4j.model.Presets;
 import org.crate4j.zoo.Family;
 import org.crate4j.zoo.FileSummary;
 import org.crate4j.zoo.PresetSummary;
+import org.crate4j.zoo.WeightsInspection;
 import org.crate4j.zoo.Zoo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,26 +40,39 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--heads", defaultValue = "0", description = "heads, for --weights files whose width matches no preset")
     int heads;
 
+    @Option(names = "--attention", paramLabel = "STEP", description = "CRATE and CRATE-MAE presets: count them with mssa (their "
+            + "own) or tssa (ToST's token statistics self-attention, which adds a per-head temp) in every layer")
+    String attention;
+
     @Option(names = "--verbose", description = "show stack traces on errors")
     boolean verbose;
 
     @Override
     public Integer call() {
+        Attention step = attention != null ? Attention.parse(attention) : null;
+        if (step != null && weights != null) {
+            throw new CrateException("--attention chooses a preset's compression step; a weights file says its own: drop it");
+        }
         if (weights != null) {
             describe(WeightsInspection.of(weights, model, heads));
             return 0;
         }
         String name = model != null ? model : DEFAULT_MODEL;
         Family family = Zoo.family(name); // an unknown name fails here, listing every family's presets
+        if (step != null && (family == Family.CRATE_ALPHA || family == Family.VIT || family == Family.TOST)) {
+            throw new CrateException("--attention chooses the compression step of a CRATE or CRATE-MAE preset, not " + name + "'s: drop it");
+        }
         if (family == Family.CRATE_ALPHA || family == Family.VIT || family == Family.TOST) {
             System.out.println(name + ": " + family.label());
             printSummary(Zoo.summary(name));
         } else if (MaePresets.exists(name)) {
             System.out.println(name + ": CRATE-MAE (masked autoencoder)");
-            printMae(MaePresets.get(name));
+            MaeConfig c = MaePresets.get(name);
+            printMae(step != null ? c.withAttention(step) : c);
         } else {
             System.out.println(name + ": CRATE classifier" + (Presets.isPublished(name) ? " (the layout of a published checkpoint)" : ""));
-            printClassifier(Presets.get(name), true);
+            CrateConfig c = Presets.get(name);
+            printClassifier(step != null ? c.withAttention(step) : c, true);
         }
         return 0;
     }
@@ -176,13 +190,19 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("  encoder dim %d, depth %d, heads %d x %d, ISTA eta %.3g lambda %.3g; decoder dim %d, depth %d, heads %d%n",
                 c.encoderDim(), c.encoderDepth(), c.encoderHeads(), c.encoderHeadDim(), c.eta(), c.lambda(), c.decoderDim(),
                 c.decoderDepth(), c.decoderHeads());
+        boolean tssa = c.attention() == Attention.TSSA;
+        if (tssa) {
+            System.out.println("  compression step: TSSA in encoder and decoder (linear in the tokens; temp, qkv and to_out under "
+                    + "blocks.*.layers.0.0.fn and decoder_blocks.*.layers.0.1.fn)");
+        }
         Map<String, Long> parts = new LinkedHashMap<>();
         c.trainableShapes().forEach((k, s) -> {
             long n = 1;
             for (long d : s) {
                 n *= d;
             }
-            parts.merge(maePart(k), n, Long::sum);
+            String part = maePart(k);
+            parts.merge(tssa ? part.replace("MSSA", "TSSA") : part, n, Long::sum);
         });
         parts.forEach((k, n) -> System.out.printf("  %-34s %,15d%n", k, n));
         System.out.printf("  %-34s %,15d%n", "parameters (trainable)", c.parameterCount());

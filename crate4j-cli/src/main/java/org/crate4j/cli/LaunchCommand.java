@@ -77,15 +77,20 @@ final class LaunchCommand implements Callable<Integer> {
      * Runs {@code nproc} local workers of {@code args} (a crate command line), {@code threads} intra-op
      * threads each, as one single-machine job whose output reads like one process's.
      */
-    static int runLocal(List<String> args, int nproc, int threads) {
+    static int runLocal(List<String> args, int nproc, int threads, List<String> userArgs) {
         Launcher.Spec spec = new Launcher.Spec(Launcher.javaCommand(System.getProperty("java.class.path"), Main.class.getName()),
                 args, nproc, 1, 0, "127.0.0.1", Launcher.freeLoopbackPort(), Duration.ofSeconds(60), threads, Duration.ofSeconds(5));
-        return run(spec, Launcher.Relay.RANK0_PLAIN, null);
+        // the workers' argv has --out and --threads appended; run.json records what the user typed
+        return run(spec, Launcher.Relay.RANK0_PLAIN, null, Map.of(RunRecordOptions.USER_COMMAND_ENV, RunRecordOptions.joinArgs(userArgs)));
     }
 
     /** Starts the workers, then prints {@code started} (if any) and waits for them. */
     private static int run(Launcher.Spec spec, Launcher.Relay relay, String started) {
-        Launcher.Job job = Launcher.start(spec, Map.of(), System.out, System.err, relay);
+        return run(spec, relay, started, Map.of());
+    }
+
+    private static int run(Launcher.Spec spec, Launcher.Relay relay, String started, Map<String, String> extraEnv) {
+        Launcher.Job job = Launcher.start(spec, extraEnv, System.out, System.err, relay);
         if (started != null) {
             System.err.println(started);
         }

@@ -13,6 +13,7 @@ import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
 import org.crate4j.mae.MaePresets;
+import org.crate4j.model.Attention;
 import org.crate4j.train.GradientSync;
 import org.crate4j.train.MaePretrainer;
 import org.crate4j.train.PretrainOptions;
@@ -48,6 +49,10 @@ final class MaePretrainCommand implements Callable<Integer> {
     Integer patch;
     @Option(names = "--image-size", description = "input size (default: the preset's)")
     Integer imageSize;
+    @Option(names = "--attention", paramLabel = "STEP", description = "the compression step of every encoder and decoder layer: mssa "
+            + "(the reference's subspace self-attention, O(n^2) in the tokens) or tssa (ToST's token statistics self-attention, O(n), "
+            + "under the same keys plus a per-head temp); default: mssa")
+    String attention;
     @Option(names = "--mask-ratio", defaultValue = "0.75", description = "fraction of patches removed (default: ${DEFAULT-VALUE})")
     double maskRatio;
     @Option(names = "--norm-pix-loss", negatable = true,
@@ -100,6 +105,9 @@ final class MaePretrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DistEnv env = DistEnv.fromEnvironment();
+        if (attention != null) {
+            Attention.parse(attention); // a bad value fails before any data is read
+        }
         runtime.device().require(); // before any file is written
         String setup = runtime.apply();
         Device device = DataParallel.deviceFor(env, runtime.device());
@@ -120,9 +128,10 @@ final class MaePretrainCommand implements Callable<Integer> {
         Map<String, String> meta = new LinkedHashMap<>(d.preprocessing(c.channels()).toMetadata());
         meta.put("source", "crate4j mae-pretrain on " + d.root());
         if (sync.rank() == 0) {
-            System.out.printf("mae-pretrain %s (dim %d, depth %d/%d, heads %d, patch %d, image %d, %,d parameters) on %s (%d train / %d "
+            System.out.printf("mae-pretrain %s (dim %d, depth %d/%d, heads %d%s, patch %d, image %d, %,d parameters) on %s (%d train / %d "
                     + "held-out images); mask ratio %.2f%s, batch %d%s, lr %.3g, %s; %s%n", preset, c.encoderDim(), c.encoderDepth(),
-                    c.decoderDepth(), c.encoderHeads(), c.patchSize(), c.imageSize(), c.parameterCount(), d.root(), d.train().size(),
+                    c.decoderDepth(), c.encoderHeads(), c.attention() == Attention.TSSA ? ", TSSA" : "", c.patchSize(), c.imageSize(),
+                    c.parameterCount(), d.root(), d.train().size(),
                     d.val().size(), c.maskRatio(), c.normPixLoss() ? ", norm-pix loss" : "", opt.globalBatch(world), batchParts(opt, world),
                     opt.lr(), opt.epochs() > 0 ? opt.epochs() + " epochs" : "schedule fitted to " + opt.timeBudgetMin() + " min", setup);
         }
@@ -165,6 +174,9 @@ final class MaePretrainCommand implements Callable<Integer> {
         }
         if (imageSize != null) {
             c = c.withImageSize(imageSize);
+        }
+        if (attention != null) {
+            c = c.withAttention(Attention.parse(attention));
         }
         c = c.withChannels(dataChannels).withMaskRatio(maskRatio);
         return normPixLoss == null ? c : c.withNormPixLoss(normPixLoss);

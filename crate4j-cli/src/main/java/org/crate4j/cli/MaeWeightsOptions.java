@@ -5,11 +5,11 @@ import java.util.Locale;
 import java.util.Map;
 import org.crate4j.CrateException;
 import org.crate4j.analysis.ModelInput;
-import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
+import org.crate4j.mae.MaeWeights;
 import picocli.CommandLine.Option;
 
 /** The CRATE-MAE weights a command reads, and how its inputs were normalised in pre-training. */

@@ -32,7 +32,8 @@ final class RunRecordOptions {
     /** What every run.json holds besides the command's own settings. */
     static Map<String, Object> common(List<String> argv, RuntimeOptions runtime, int processes) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("command", argv);
+        String typed = System.getenv(USER_COMMAND_ENV);
+        m.put("command", typed != null ? splitArgs(typed) : argv);
         m.put("crate4j", version());
         m.put("libtorch", "2.10.0 (JavaCPP presets 1.5.13)");
         m.put("device", runtime.device().toString());
@@ -40,6 +41,18 @@ final class RunRecordOptions {
         m.put("threads", Torch.threads());
         m.put("processes", processes);
         return m;
+    }
+
+    /** Set by a parent that launched this worker: the command line its user typed. */
+    static final String USER_COMMAND_ENV = "CRATE4J_USER_COMMAND";
+    private static final String ARG_SEPARATOR = "\u001f"; // ASCII unit separator: never in a shell argument
+
+    static String joinArgs(List<String> args) {
+        return String.join(ARG_SEPARATOR, args);
+    }
+
+    static List<String> splitArgs(String joined) {
+        return joined.isEmpty() ? List.of() : List.of(joined.split(ARG_SEPARATOR, -1));
     }
 
     static String version() {

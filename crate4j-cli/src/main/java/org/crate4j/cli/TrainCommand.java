@@ -83,7 +83,7 @@ final class TrainCommand implements Callable<Integer> {
             args.add(String.valueOf(threads));
             System.out.printf("train: %d processes x %d thread%s on this machine, data parallel (--nproc 1 runs one process)%n",
                     local, threads, threads == 1 ? "" : "s");
-            return LaunchCommand.runLocal(args, local, threads);
+            return LaunchCommand.runLocal(args, local, threads, spec.commandLine().getParseResult().originalArgs());
         }
         String setup = runtime.apply();
         Device device = DataParallel.deviceFor(env, runtime.device());

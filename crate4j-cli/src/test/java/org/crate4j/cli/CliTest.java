@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.crate4j.model.ClassifierParityTest;
 import org.junit.jupiter.api.Test;
@@ -227,5 +228,11 @@ class CliTest {
         assertFalse(r.out().contains("[rank"), r.out()); // rank 0 speaks as if alone; rank 1 only on errors
         assertFalse(r.err().contains("[Gloo]"), r.err());
         assertTrue(Files.exists(out.resolve("last.safetensors")) && Files.exists(out.resolve("metrics.jsonl")));
+        // run.json records the command as typed, not the workers' argv with --out and --threads appended
+        com.google.gson.JsonArray command = com.google.gson.JsonParser.parseString(Files.readString(out.resolve("run.json")))
+                .getAsJsonObject().getAsJsonArray("command");
+        assertEquals(List.of("train", "--nproc", "2", "--data", data.toString(), "--model", "crate-fmnist", "--image-size", "20",
+                "--patch", "4", "--epochs", "1", "--batch", "3", "--workers", "0", "--out", out.toString()),
+                command.asList().stream().map(com.google.gson.JsonElement::getAsString).toList());
     }
 }

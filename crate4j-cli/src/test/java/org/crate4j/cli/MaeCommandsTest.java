@@ -12,15 +12,18 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import javax.imageio.ImageIO;
-import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
+import org.crate4j.mae.MaeWeights;
+import org.crate4j.model.Attention;
 import org.crate4j.model.ClassifierParityTest;
+import org.crate4j.train.TrainCheckpoint;
 import org.crate4j.viz.TileGrid;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -132,6 +135,70 @@ class MaeCommandsTest {
             assertFalse(r.err().contains("\tat "), r.err());
         }
         assertFalse(Files.exists(tmp.resolve("r/reconstructions.png")));
+    }
+
+    @Test
+    void maePretrainWithTssaResumesAndItsFileReloadsAsTssaInEveryMaeCommand() throws Exception {
+        Path data = toyIdx(), out = tmp.resolve("tssa");
+        String[] run = {"mae-pretrain", "--attention", "tssa", "--data", data.toString(), "--image-size", "8", "--patch", "4", "--dim", "16",
+                "--depth", "2", "--decoder-depth", "1", "--heads", "4", "--batch", "20", "--workers", "0", "--out", out.toString()};
+        CliTest.Run first = CliTest.run(concat(run, "--epochs", "1"));
+        assertEquals(0, first.code(), first.out() + first.err());
+        assertTrue(first.out().contains("heads 4, TSSA"), first.out());
+        Path last = out.resolve("last.safetensors");
+        MaeConfig c = MaeWeights.load(last, MaeWeights.Options.defaults()).config();
+        assertEquals(Attention.TSSA, c.attention());
+        assertEquals(MaeConfig.of(8, 4, 1, 16, 2, 4).withShape(4, 16, 2, 4, 1).withAttention(Attention.TSSA).parameterCount(),
+                c.parameterCount());
+
+        CliTest.Run mssa = CliTest.run(concat(run, "--attention", "mssa", "--epochs", "2", "--resume"));
+        assertEquals(2, mssa.code(), "resuming a TSSA run as MSSA: " + mssa.out() + mssa.err());
+        assertTrue(mssa.err().contains("different architecture"), mssa.err());
+        CliTest.Run resumed = CliTest.run(concat(run, "--epochs", "2", "--resume"));
+        assertEquals(0, resumed.code(), resumed.out() + resumed.err());
+        assertEquals(20, TrainCheckpoint.readState(last).globalStep(), "200 images / 20, two epochs");
+        CrateMae trained = MaeWeights.load(last, MaeWeights.Options.defaults());
+        assertEquals(Attention.TSSA, trained.config().attention());
+        float[] temp = Torch.toFloats(trained.parameters().get("blocks.0.layers.0.0.fn.temp"));
+        assertTrue(temp[0] != 1f || temp[1] != 1f, "the temperatures trained away from 1");
+
+        CliTest.Run info = CliTest.run("info", "--weights", last.toString());
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("TSSA in encoder and decoder"), info.out());
+        assertTrue(info.out().contains(String.format("%,d", c.parameterCount())), "the count includes temp: " + info.out());
+        assertTrue(info.out().contains("exactly the"), info.out());
+        CliTest.Run rec = CliTest.run("reconstruct", "--weights", last.toString(), "--out", tmp.resolve("rec").toString());
+        assertEquals(0, rec.code(), rec.out() + rec.err());
+        CliTest.Run probe = CliTest.run("linear-probe", "--weights", last.toString(), "--features=cls", "--data", data.toString(),
+                "--epochs", "1");
+        assertEquals(0, probe.code(), probe.out() + probe.err());
+        assertEquals(0, CliTest.run("layerwise", "--weights", last.toString(), "--data", data.toString(), "--images", "4",
+                "--batch", "2", "--out", tmp.resolve("lw").toString()).code());
+    }
+
+    @Test
+    void attentionOptionRefusesBadValuesInOneLine() {
+        for (String[] args : new String[][] {
+                {"mae-pretrain", "--attention", "softmax", "--out", tmp.resolve("bad").toString()},
+                {"info", "--model", "crate-mae-base", "--attention", "linear"},
+                {"info", "--model", "vit-tiny", "--attention", "tssa"}}) {
+            CliTest.Run r = CliTest.run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.out() + r.err());
+            List<String> errLines = r.err().strip().lines().filter(l -> l.startsWith("crate:")).toList();
+            assertEquals(1, errLines.size(), r.err());
+            assertTrue(errLines.get(0).contains("attention"), errLines.get(0));
+        }
+        assertFalse(Files.exists(tmp.resolve("bad")), "nothing written");
+        CliTest.Run info = CliTest.run("info", "--model", "crate-mae-base", "--attention", "tssa");
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("44,336,160"), "44,335,872 + 2 x 12 layers x 12 heads of temp: " + info.out());
+        assertTrue(info.out().contains("encoder TSSA (all layers)"), info.out());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test

@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import com.google.gson.JsonParser;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.checkpoint.WeightsFile;
+import org.crate4j.model.CrateWeights;
 import org.crate4j.model.MssaOutput;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

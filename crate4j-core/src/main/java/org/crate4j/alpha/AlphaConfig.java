@@ -2,11 +2,12 @@ package org.crate4j.alpha;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.crate4j.CrateException;
+import org.crate4j.model.ClassifierShape;
 import org.crate4j.model.Mssa;
 import org.crate4j.model.ParameterSpec;
+import org.crate4j.model.ShapeBuilder;
 
 /**
  * The CRATE-α classifier's architecture (Yang et al., "Scaling White-Box Transformers for
@@ -25,7 +26,8 @@ import org.crate4j.model.ParameterSpec;
  * @param dropout     dropout on the attention weights and on MSSA's output, as in the reference
  */
 public record AlphaConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
-        int dim, int depth, int heads, int headDim, int overcomplete, double eta, double lambda, double dropout) {
+        int dim, int depth, int heads, int headDim, int overcomplete, double eta, double lambda, double dropout)
+        implements ClassifierShape {
 
     /** The eps of every pre-norm LayerNorm in the reference; the head's LayerNorm keeps torch's 1e-5. */
     public static final double LN_EPS = 1e-6;
@@ -91,14 +93,6 @@ public record AlphaConfig(int imageHeight, int imageWidth, int patchSize, int ch
         return s;
     }
 
-    public Map<String, long[]> parameterShapes() {
-        return ParameterSpec.shapes(parameterSpecs());
-    }
-
-    public long parameterCount() {
-        return ParameterSpec.count(parameterSpecs());
-    }
-
     /**
      * Forward FLOPs per image (2 per multiply-add; GEMMs, the stem and attention products only).
      * ODL counts its four products per token: Dᵀx, D·z₁, Dᵀ(D·z₁ − x) and D1·z₂.
@@ -120,21 +114,12 @@ public record AlphaConfig(int imageHeight, int imageWidth, int patchSize, int ch
     }
 
     /** Defaults are CRATE-α-B/16 on ImageNet-1k; {@code headDim} 0 means d / h. */
-    public static final class Builder {
-        private int imageHeight = 224, imageWidth = 224, patchSize = 16, channels = 3, numClasses = 1000;
-        private int dim = 768, depth = 12, heads = 12, headDim, overcomplete = 4;
+    public static final class Builder extends ShapeBuilder<Builder> {
+        private int headDim, overcomplete = 4;
         private double eta = 0.1, lambda = 0.1, dropout;
 
         private Builder() {}
 
-        public Builder image(int height, int width) { imageHeight = height; imageWidth = width; return this; }
-        public Builder imageSize(int side) { return image(side, side); }
-        public Builder patchSize(int p) { patchSize = p; return this; }
-        public Builder channels(int c) { channels = c; return this; }
-        public Builder classes(int n) { numClasses = n; return this; }
-        public Builder dim(int d) { dim = d; return this; }
-        public Builder depth(int l) { depth = l; return this; }
-        public Builder heads(int h) { heads = h; return this; }
         public Builder headDim(int k) { headDim = k; return this; }
         public Builder overcomplete(int r) { overcomplete = r; return this; }
         public Builder eta(double v) { eta = v; return this; }

@@ -40,7 +40,7 @@ public final class AlphaLayout {
                     + ", not (d, r·d) for the width d = " + dim);
         }
         AlphaConfig hint = opt.preset() == null ? null : AlphaPresets.get(opt.preset());
-        int[] grid = grid(source, (int) pos[1] - 1, patch, opt, hint);
+        int[] grid = opt.grid(source, "pos_embedding", (int) pos[1] - 1, patch, presetGrid(hint, patch, (int) pos[1] - 1));
         int inner = (int) qkv[0];
         int heads = headsFor(source, shapes, opt, hint, dim, depth, inner);
         long[] head = shapes.get(AlphaKeys.HEAD_WEIGHT);
@@ -53,25 +53,10 @@ public final class AlphaLayout {
                 .build();
     }
 
-    private static int[] grid(String source, int patches, int patch, LoadOptions opt, AlphaConfig hint) {
-        if (opt.hasImageSize()) {
-            int gh = opt.imageHeight() / patch, gw = opt.imageWidth() / patch;
-            if (opt.imageHeight() % patch != 0 || opt.imageWidth() % patch != 0 || gh * gw != patches) {
-                throw new CrateException(source + ": pos_embedding has " + patches + " patch positions, but a "
-                        + opt.imageHeight() + "x" + opt.imageWidth() + " image cut into " + patch + "x" + patch
-                        + " patches has " + gh * gw + ": pass the image size the weights were trained at");
-            }
-            return new int[] {gh, gw};
-        }
-        if (hint != null && hint.patchSize() == patch && hint.numPatches() == patches) {
-            return new int[] {hint.gridHeight(), hint.gridWidth()};
-        }
-        int side = (int) Math.round(Math.sqrt(patches));
-        if (side * side != patches) {
-            throw new CrateException(source + ": pos_embedding has " + patches + " patch positions, which is not a square grid: "
-                    + "pass the image size it was trained at");
-        }
-        return new int[] {side, side};
+    /** The named preset's grid when it has this patch size and count, else null. */
+    private static int[] presetGrid(AlphaConfig hint, int patch, int patches) {
+        return hint != null && hint.patchSize() == patch && hint.numPatches() == patches
+                ? new int[] {hint.gridHeight(), hint.gridWidth()} : null;
     }
 
     private static int headsFor(String source, Map<String, long[]> shapes, LoadOptions opt, AlphaConfig hint,
@@ -103,14 +88,7 @@ public final class AlphaLayout {
     }
 
     private static long[] need(String source, Map<String, long[]> shapes, String key, int rank) {
-        long[] s = shapes.get(key);
-        if (s == null) {
-            throw new CrateException(source + ": no '" + key + "' tensor: this is not a CRATE-α checkpoint" + lookalike(shapes));
-        }
-        if (s.length != rank) {
-            throw new CrateException(source + ": '" + key + "' is " + StateDictCheck.shape(s) + ", expected rank " + rank);
-        }
-        return s;
+        return StateDictCheck.need(source, shapes, key, rank, "this is not a CRATE-α checkpoint" + lookalike(shapes));
     }
 
     private static String lookalike(Map<String, long[]> shapes) {

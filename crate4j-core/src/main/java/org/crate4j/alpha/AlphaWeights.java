@@ -1,19 +1,14 @@
 package org.crate4j.alpha;
 
-import com.google.gson.Gson;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
-import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.RawTensor;
-import org.crate4j.checkpoint.Safetensors;
-import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
-import org.crate4j.engine.Torch;
+import org.crate4j.model.FamilySafetensors;
 import org.crate4j.model.LoadOptions;
+import org.crate4j.model.StrictLoad;
 
 /**
  * Loads and saves CRATE-α weights: the reference's PyTorch files (a plain state dict, read by the
@@ -22,7 +17,6 @@ import org.crate4j.model.LoadOptions;
  */
 public final class AlphaWeights {
     public static final String FORMAT = CheckpointKind.ALPHA_FORMAT;
-    private static final Gson GSON = new Gson();
 
     private AlphaWeights() {}
 
@@ -38,7 +32,7 @@ public final class AlphaWeights {
     /** Builds the model from an already-read file; with {@code noHead} the head is freshly initialised. */
     public static CrateAlpha load(WeightsFile file, LoadOptions opt) {
         AlphaConfig config = configFor(file, opt);
-        Map<String, Tensor> values = StateDictCheck.strictValues(file, config.parameterSpecs(), AlphaKeys.HEAD, opt.noHead(), hint(config),
+        Map<String, Tensor> values = StrictLoad.values(file, config.parameterSpecs(), AlphaKeys.HEAD, opt.noHead(), hint(config),
                 AlphaInit::draw);
         return CrateAlpha.fromTensors(config, values);
     }
@@ -55,35 +49,15 @@ public final class AlphaWeights {
 
     /** Writes our safetensors: the tensors plus the config and any extra metadata. Atomic. */
     public static void save(CrateAlpha model, Path path, Map<String, String> extraMetadata) {
-        Map<String, RawTensor> out = new LinkedHashMap<>();
-        model.parameters().asMap().forEach((k, t) -> out.put(k, RawTensor.ofFloats(Torch.toFloats(t), Torch.shape(t))));
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", FORMAT);
-        meta.put("config", toJson(model.config()));
-        meta.putAll(extraMetadata);
-        Safetensors.write(path, out, meta);
+        FamilySafetensors.write(model, path, extraMetadata);
     }
 
     public static String toJson(AlphaConfig c) {
-        return GSON.toJson(c);
+        return FamilySafetensors.json(c);
     }
 
     public static AlphaConfig fromJson(String json) {
-        AlphaConfig c;
-        try {
-            c = GSON.fromJson(json, AlphaConfig.class);
-        } catch (RuntimeException e) {
-            // Gson wraps what the record's checks throw; name the check, not Gson
-            Throwable cause = e;
-            while (cause.getCause() != null && !(cause instanceof CrateException)) {
-                cause = cause.getCause();
-            }
-            throw new CrateException("CRATE-α config in metadata is not valid: " + cause.getMessage(), e);
-        }
-        if (c == null) {
-            throw new CrateException("CRATE-α config in metadata is empty");
-        }
-        return c;
+        return FamilySafetensors.config(json, AlphaConfig.class, "CRATE-α");
     }
 
     private static String hint(AlphaConfig c) {

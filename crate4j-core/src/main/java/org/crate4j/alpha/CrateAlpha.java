@@ -1,21 +1,17 @@
 package org.crate4j.alpha;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
-import org.crate4j.CrateException;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
+import org.crate4j.model.AbstractClassifier;
 import org.crate4j.model.ConvStem;
-import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LayerTrace;
-import org.crate4j.model.ParameterKind;
 import org.crate4j.model.Layers;
 import org.crate4j.model.Mssa;
 import org.crate4j.model.ParameterSpec;
@@ -27,17 +23,11 @@ import org.crate4j.model.PositionEmbedding;
  * of compression (MSSA) then sparsification (ODL), each with a residual, and class-token pooling
  * into a LayerNorm + Linear head. Parameters carry the reference's state-dict keys.
  */
-public final class CrateAlpha implements ImageClassifier {
-    private final AlphaConfig config;
-    private final Parameters params;
+public final class CrateAlpha extends AbstractClassifier<CrateAlpha, AlphaConfig> {
     private final List<Mssa> compression = new ArrayList<>();
-    private boolean training;
-    private Device device;
 
-    private CrateAlpha(AlphaConfig config, Parameters params, Device device) {
-        this.config = config;
-        this.params = params;
-        this.device = device;
+    private CrateAlpha(AlphaConfig config, Parameters params) {
+        super(config, params);
         for (int i = 0; i < config.depth(); i++) {
             compression.add(new Mssa(params, AlphaKeys.mssa(i), config.heads(), config.dropout(), config.mssaProjection()));
         }
@@ -46,7 +36,7 @@ public final class CrateAlpha implements ImageClassifier {
     /** A new model with the reference's initialisation ({@link AlphaInit}), drawn from libtorch's RNG. */
     public static CrateAlpha create(AlphaConfig config) {
         Torch.init();
-        return new CrateAlpha(config, AlphaInit.reference(config.parameterSpecs()), Device.CPU);
+        return new CrateAlpha(config, AlphaInit.reference(config.parameterSpecs()));
     }
 
     /** A new model on {@code device}: drawn on the CPU, as {@link #create(AlphaConfig)}, then moved. */
@@ -56,39 +46,10 @@ public final class CrateAlpha implements ImageClassifier {
 
     /** A model around given tensors, one per spec of the config (already checked against its shapes). */
     public static CrateAlpha fromTensors(AlphaConfig config, Map<String, Tensor> tensors) {
-        Map<String, Tensor> own = new java.util.LinkedHashMap<>();
-        for (ParameterSpec s : config.parameterSpecs()) {
-            Tensor t = tensors.get(s.name());
-            if (t == null) {
-                throw new CrateException("no tensor for CRATE-α parameter " + s.name());
-            }
-            own.put(s.name(), t.detach().requires_grad_(true));
-        }
-        Device device = own.isEmpty() ? Device.CPU : Device.of(own.values().iterator().next());
-        return new CrateAlpha(config, Parameters.of(own), device);
-    }
-
-    public AlphaConfig config() { return config; }
-    public Parameters parameters() { return params; }
-    /** Where the parameters live; callers put inputs there. */
-    public Device device() { return device; }
-
-    /** Moves the parameters to {@code target} in place (before an optimizer is made for them). */
-    public CrateAlpha to(Device target) {
-        if (!target.equals(device)) {
-            params.moveTo(target);
-            device = target;
-        }
-        return this;
+        return new CrateAlpha(config, trainable(config.parameterSpecs(), tensors, "CRATE-α"));
     }
 
     @Override public String familyName() { return "CRATE-α"; }
-
-    @Override
-    public Sizes sizes() {
-        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
-                config.dim(), config.depth());
-    }
 
     /** The (B, d) vector the head reads. */
     @Override
@@ -96,14 +57,8 @@ public final class CrateAlpha implements ImageClassifier {
         return pooled(forwardFeatures(images, null));
     }
 
-    @Override public Map<String, ParameterKind> kinds() { return ImageClassifier.kindsOf(specs()); }
     @Override public String format() { return AlphaWeights.FORMAT; }
     @Override public String configJson() { return AlphaWeights.toJson(config); }
-
-    @Override
-    public void save(Path path, Map<String, String> metadata) {
-        AlphaWeights.save(this, path, metadata);
-    }
 
     /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */
     public List<ParameterSpec> specs() { return config.parameterSpecs(); }
@@ -114,8 +69,6 @@ public final class CrateAlpha implements ImageClassifier {
     public Odl odl(int i) {
         return new Odl(p(AlphaKeys.dictionary(i)), p(AlphaKeys.synthesis(i)), config.eta(), config.lambda());
     }
-    public boolean isTraining() { return training; }
-    public CrateAlpha train(boolean on) { training = on; return this; }
 
     /** Logits (B, classes) for images (B, C, H, W). */
     public Tensor forward(Tensor images) {
@@ -129,15 +82,7 @@ public final class CrateAlpha implements ImageClassifier {
      */
     public Tensor forwardFeatures(Tensor images, List<AlphaLayerTrace> trace) {
         Tensor z = Scopes.keep(() -> embed(images));
-        for (int i = 0; i < config.depth(); i++) {
-            final int layer = i;
-            final Tensor in = z;
-            z = Scopes.keep(() -> layer(layer, in, trace));
-            if (trace != null) {
-                Scopes.adopt(trace.get(trace.size() - 1).tensors());
-            }
-        }
-        return z;
+        return layers(z, config.depth(), trace, this::layer, AlphaLayerTrace::tensors);
     }
 
     /** The class token through {@code mlp_head}: LN (torch's default eps) then Linear. */
@@ -171,7 +116,7 @@ public final class CrateAlpha implements ImageClassifier {
 
     /** conv1, class token in front, position embedding added: (B, 1 + N, d). */
     Tensor embed(Tensor images) {
-        checkInput(images);
+        checkImages(images, "CRATE-α", config.channels(), config.patchSize());
         int gh = (int) images.size(2) / config.patchSize(), gw = (int) images.size(3) / config.patchSize();
         Tensor x = ConvStem.apply(images, p(AlphaKeys.STEM_WEIGHT), p(AlphaKeys.STEM_BIAS), config.patchSize());
         Tensor cls = p(AlphaKeys.CLASS_TOKEN).expand(x.size(0), 1, config.dim());
@@ -181,7 +126,7 @@ public final class CrateAlpha implements ImageClassifier {
 
     /** One layer: Zh = Z + MSSA(LN₁(Z)); Z' = Zh + ODL(LN₂(Zh)). */
     Tensor layer(int i, Tensor z, List<AlphaLayerTrace> trace) {
-        Mssa.Output mssa = compression.get(i).apply(norm(z, AlphaKeys.mssaNorm(i)), training, trace != null);
+        Mssa.Output mssa = compression.get(i).apply(norm(z, AlphaKeys.mssaNorm(i)), isTraining(), trace != null);
         Tensor u = mssa.subspaces(), attention = mssa.attention();
         Tensor zh = z.add(mssa.out());
         Odl odl = odl(i);
@@ -198,24 +143,4 @@ public final class CrateAlpha implements ImageClassifier {
         return Layers.layerNorm(x, p(prefix + ".weight"), p(prefix + ".bias"), AlphaConfig.LN_EPS);
     }
 
-    private void checkInput(Tensor images) {
-        if (images.dim() != 4 || images.size(1) != config.channels()) {
-            throw new CrateException("CRATE-α expects images (B, " + config.channels() + ", H, W), got "
-                    + Arrays.toString(Torch.shape(images)));
-        }
-        if (images.size(2) % config.patchSize() != 0 || images.size(3) % config.patchSize() != 0) {
-            throw new CrateException("image " + images.size(2) + "x" + images.size(3)
-                    + " is not divisible by the patch size " + config.patchSize());
-        }
-    }
-
-    private static Tensor retained(Tensor t) {
-        Tensor d = t.detach();
-        d.retainReference();
-        return d;
-    }
-
-    private Tensor p(String name) {
-        return params.get(name);
-    }
 }

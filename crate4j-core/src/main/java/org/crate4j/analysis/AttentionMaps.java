@@ -11,7 +11,7 @@ import org.crate4j.engine.Torch;
 import org.crate4j.model.LayerTrace;
 
 /**
- * Where the class token looks (SPEC §4): at layer ℓ, the class-token row of each head's attention
+ * Where the class token looks (docs/architecture.md §4): at layer ℓ, the class-token row of each head's attention
  * A_j without the class column, laid out on the patch grid. In CRATE these maps segment objects
  * without any segmentation training (the segmentation paper uses the penultimate layer).
  */

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * Coarse segmentation from attention maps (SPEC §4, DINO's protocol as used in the segmentation
+ * Coarse segmentation from attention maps (docs/architecture.md §4, DINO's protocol as used in the segmentation
  * paper): each head's map is thresholded to keep 60% of its mass, and the masks are scored by
  * mIoU choosing the best head per class.
  */

@@ -8,7 +8,7 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 
 /**
- * The coding rate of a layer's subspace projections (SPEC §4, the reference's
+ * The coding rate of a layer's subspace projections (docs/architecture.md §4, the reference's
  * {@code vis_utils/coding_rate.py}): how much volume the tokens span in each head's subspace. It
  * falls with depth as the layers compress the tokens.
  */

@@ -10,7 +10,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.crate4j.engine.Scopes;
 
 /**
- * PCA of the "key" features of a layer (SPEC §4, after the reference's {@code pca_visualization.py}):
+ * PCA of the "key" features of a layer (architecture §4, after the reference's {@code pca_visualization.py}):
  * one PCA over all patch tokens of all given images. The first component, thresholded, separates
  * foreground from background; components 2–4 become RGB.
  *

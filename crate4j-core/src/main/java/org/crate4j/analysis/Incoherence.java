@@ -78,12 +78,11 @@ public final class Incoherence {
         return out;
     }
 
-    /** Every encoder layer of a CRATE-MAE. */
+    /** Every encoder layer of a CRATE-MAE: the compression step's subspaces (MSSA's or TSSA's) and ISTA's dictionary. */
     public static List<Layer> of(CrateMae model) {
         List<Layer> out = new ArrayList<>();
         for (int i = 0; i < model.config().encoderDepth(); i++) {
-            Mssa mssa = model.encoderMssa(i);
-            out.add(layer(i, mssa.subspaceBases(), mssa.heads(), model.encoderIsta(i).dictionary()));
+            out.add(layer(i, model.encoderSubspaceBases(i), model.config().encoderHeads(), model.encoderIsta(i).dictionary()));
         }
         return out;
     }

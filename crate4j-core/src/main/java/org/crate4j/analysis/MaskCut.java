@@ -10,7 +10,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * MaskCut (CutLER, as used in the segmentation paper; SPEC §4): repeated normalised cuts of the
+ * MaskCut (CutLER, as used in the segmentation paper; docs/architecture.md §4): repeated normalised cuts of the
  * patch-affinity graph, one object per cut.
  *
  * <p>Per cut: affinity {@code W_ij = 1} where the cosine similarity of patches i and j exceeds τ,

@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * How sparse a layer's ISTA output is (SPEC §4): the fraction of exactly-zero entries per image
+ * How sparse a layer's ISTA output is (docs/architecture.md §4): the fraction of exactly-zero entries per image
  * over tokens × dims. The ReLU in ISTA produces exact zeros, so no tolerance is used.
  */
 public final class Sparsity {

@@ -64,7 +64,7 @@ public interface TracedEncoder {
 
     /**
      * A CRATE-MAE encoder with nothing masked: every patch enters as itself, with the class token in
-     * front and the fixed {@code decoder_pos_embed} added (the reference's encoder input, SPEC §2);
+     * front and the fixed {@code decoder_pos_embed} added (the reference's encoder input, docs/architecture.md §2);
      * the traces stop before the encoder's final {@code norm}, as the classifier's stop before its head.
      */
     static TracedEncoder of(CrateMae model) {

@@ -16,7 +16,6 @@ import org.crate4j.analysis.HeadMaps;
 import org.crate4j.analysis.ModelInput;
 import org.crate4j.analysis.TracedEncoder;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.data.FloatImage;
 import org.crate4j.data.Image;
 import org.crate4j.data.ImageFiles;
@@ -26,10 +25,11 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
+import org.crate4j.mae.MaeWeights;
 import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LoadOptions;
-import org.crate4j.zoo.Zoo;
 import org.crate4j.train.Prediction;
+import org.crate4j.zoo.Zoo;
 
 /**
  * A loaded CRATE model, ready for images: the one type a Java program needs to use weights.

@@ -17,6 +17,10 @@ public enum CheckpointKind {
             "use it with predict/eval/finetune/convert and the analysis commands (org.crate4j.zoo.Zoo loads it)"),
     UNKNOWN("an unknown", "", "");
 
+    /** Our CRATE classifier safetensors' format tag (org.crate4j.model.CrateWeights writes it). */
+    public static final String CLASSIFIER_FORMAT = "crate4j-classifier";
+    /** Our CRATE-MAE safetensors' format tag (org.crate4j.mae.MaeWeights writes it). */
+    public static final String MAE_FORMAT = "crate4j-mae";
     /** Our ToST safetensors' format tag (org.crate4j.tost.TostWeights writes it). */
     public static final String TOST_FORMAT = "crate4j-tost";
     /** Our CRATE-α safetensors' format tag (org.crate4j.alpha.AlphaWeights writes it). */
@@ -77,8 +81,8 @@ public enum CheckpointKind {
             return UNKNOWN;
         }
         return switch (format) {
-            case CrateWeights.FORMAT -> CLASSIFIER;
-            case MaeWeights.FORMAT -> MAE;
+            case CLASSIFIER_FORMAT -> CLASSIFIER;
+            case MAE_FORMAT -> MAE;
             case TOST_FORMAT -> TOST;
             case ALPHA_FORMAT -> CRATE_ALPHA;
             case VIT_FORMAT -> VIT;

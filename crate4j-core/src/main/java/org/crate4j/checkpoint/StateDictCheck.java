@@ -14,34 +14,6 @@ public final class StateDictCheck {
      * Fails with one line listing every missing, unexpected and mis-shaped key (first few of
      * each) when {@code found} does not match {@code expected} exactly.
      */
-    /**
-     * The tensors of {@code specs} from {@code file}, after a strict check of keys and shapes; with
-     * {@code noHead} the keys starting with {@code headPrefix} are left out of the check and drawn
-     * fresh by {@code draw}. Values are fp32 on the CPU, in the specs' order.
-     */
-    public static java.util.Map<String, org.bytedeco.pytorch.Tensor> strictValues(WeightsFile file,
-            java.util.List<org.crate4j.model.ParameterSpec> specs, String headPrefix, boolean noHead, String hint,
-            java.util.function.Function<org.crate4j.model.ParameterSpec, org.bytedeco.pytorch.Tensor> draw) {
-        java.util.Map<String, RawTensor> tensors = new java.util.LinkedHashMap<>(file.tensors());
-        java.util.Map<String, long[]> expected = org.crate4j.model.ParameterSpec.shapes(specs);
-        if (noHead) {
-            tensors.keySet().removeIf(k -> k.startsWith(headPrefix));
-            expected.keySet().removeIf(k -> k.startsWith(headPrefix));
-        }
-        java.util.Map<String, long[]> found = new java.util.LinkedHashMap<>();
-        tensors.forEach((k, v) -> found.put(k, v.shape()));
-        requireExact(file.path().toString(), expected, found, hint);
-        java.util.Map<String, org.bytedeco.pytorch.Tensor> values = new java.util.LinkedHashMap<>();
-        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
-            for (org.crate4j.model.ParameterSpec s : specs) {
-                RawTensor raw = tensors.get(s.name());
-                values.put(s.name(), raw == null ? draw.apply(s)
-                        : org.crate4j.engine.Torch.floats(org.crate4j.engine.Device.CPU, raw.toFloats(), raw.shape()));
-            }
-        }
-        return values;
-    }
-
     public static void requireExact(String source, Map<String, long[]> expected, Map<String, long[]> found, String hint) {
         List<String> missing = new ArrayList<>();
         List<String> misShaped = new ArrayList<>();
@@ -70,6 +42,21 @@ public final class StateDictCheck {
             sb.append("; ").append(hint);
         }
         throw new CrateException(sb.toString());
+    }
+
+    /**
+     * The shape of {@code key}, which must be there with rank {@code rank}; a missing key fails as
+     * {@code source: no 'key' tensor: } followed by {@code notThis} (what the file then is not).
+     */
+    public static long[] need(String source, Map<String, long[]> shapes, String key, int rank, String notThis) {
+        long[] s = shapes.get(key);
+        if (s == null) {
+            throw new CrateException(source + ": no '" + key + "' tensor: " + notThis);
+        }
+        if (s.length != rank) {
+            throw new CrateException(source + ": '" + key + "' is " + shape(s) + ", expected rank " + rank);
+        }
+        return s;
     }
 
     public static String shape(long[] s) {

@@ -71,15 +71,24 @@ public final class Launcher {
                 pending.add(p.onExit());
             }
             int failedLocal = -1;
-            while (failedLocal < 0 && pending.stream().anyMatch(f -> !f.isDone())) {
-                CompletableFuture.anyOf(pending.stream().filter(f -> !f.isDone()).toArray(CompletableFuture[]::new)).join();
-                for (int i = 0; i < workers.size(); i++) {
-                    Process p = workers.get(i);
-                    if (!p.isAlive() && p.exitValue() != 0) {
-                        failedLocal = i;
-                        break;
-                    }
+            while (failedLocal < 0 && workers.stream().anyMatch(Process::isAlive)) {
+                // a timed wait, and liveness asked of the process itself: one run of the suite hung here
+                // with every worker gone, as if an exit had not reached its onExit future
+                try {
+                    CompletableFuture.anyOf(pending.stream().filter(f -> !f.isDone()).toArray(CompletableFuture[]::new))
+                            .get(1, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    // look again below
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    stopAll();
+                    joinPumps();
+                    return 1;
                 }
+                failedLocal = firstFailed();
+            }
+            if (failedLocal < 0) {
+                failedLocal = firstFailed(); // all may have ended before the first look
             }
             if (failedLocal < 0) {
                 joinPumps();
@@ -90,6 +99,17 @@ public final class Launcher {
             stopAll();
             joinPumps();
             return code > 0 && code < 126 ? code : 1;
+        }
+
+        /** The first worker that has ended with a non-zero code, or -1. */
+        private int firstFailed() {
+            for (int i = 0; i < workers.size(); i++) {
+                Process p = workers.get(i);
+                if (!p.isAlive() && p.exitValue() != 0) {
+                    return i;
+                }
+            }
+            return -1;
         }
 
         /** Lets the survivors report (they notice a dead peer at once), then terminates, then kills. */

@@ -17,18 +17,23 @@ import org.crate4j.CrateException;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
+import org.crate4j.model.Attention;
 import org.crate4j.model.LayerTrace;
 import org.crate4j.model.Ista;
 import org.crate4j.model.Layers;
 import org.crate4j.model.Mssa;
+import org.crate4j.model.ParameterKind;
 import org.crate4j.model.Parameters;
 import org.crate4j.model.PositionEmbedding;
+import org.crate4j.model.Tssa;
 
 /**
- * CRATE-MAE (SPEC §2): a masked autoencoder whose encoder layers are CRATE layers (compress with
+ * CRATE-MAE (docs/architecture.md §2): a masked autoencoder whose encoder layers are CRATE layers (compress with
  * MSSA, sparsify with ISTA) and whose decoder layers are their transposes (expand with a
- * dictionary, then undo compression). Tensors carry the reference's names; the two sine-cosine
- * position tables are kept apart from the trainable {@link #parameters()}.
+ * dictionary, then undo compression). With {@link Attention#TSSA} in the config every MSSA, of
+ * encoder and decoder, is ToST's linear-time TSSA instead, the same block the classifier uses.
+ * Tensors carry the reference's names; the two sine-cosine position tables are kept apart from the
+ * trainable {@link #parameters()}.
  */
 public final class CrateMae {
     private static final double BLOCK_LN_EPS = 1e-5;   // the blocks' pre-norms
@@ -38,7 +43,9 @@ public final class CrateMae {
     private final MaeConfig config;
     private final Parameters params;
     private final Map<String, Tensor> tables;
+    /** The layers' compression steps: MSSA's or, by the config, TSSA's (the other two lists stay empty). */
     private final List<Mssa> encoderMssa = new ArrayList<>(), decoderMssa = new ArrayList<>();
+    private final List<Tssa> encoderTssa = new ArrayList<>(), decoderTssa = new ArrayList<>();
     private final List<Ista> encoderIsta = new ArrayList<>();
     private Device device;
 
@@ -47,6 +54,9 @@ public final class CrateMae {
         /** (B, N), 1 = removed. */
         public Tensor mask() { return masking.mask(); }
     }
+
+    /** A compression step's output (B, n, d) and what a trace keeps of it: the projections U, and A (for TSSA its token weights) or null. */
+    private record Compressed(Tensor out, Tensor subspaces, Tensor attention) {}
 
     /** What one pre-training step computes: the scalar loss, the predicted patches (B, N, P²C), the mask (B, N). */
     public record Output(Tensor loss, Tensor pred, Tensor mask) {}
@@ -66,13 +76,23 @@ public final class CrateMae {
         this.params = params;
         this.tables = tables;
         this.device = device;
+        boolean tssa = config.attention() == Attention.TSSA;
         for (int i = 0; i < config.encoderDepth(); i++) {
             String pre = MaeConfig.encoderKey(i);
-            encoderMssa.add(new Mssa(params, pre + "0.fn.", config.encoderHeads(), 0, config.encoderProjection()));
+            if (tssa) {
+                encoderTssa.add(new Tssa(params, pre + "0.fn.", config.encoderHeads(), 0, 0));
+            } else {
+                encoderMssa.add(new Mssa(params, pre + "0.fn.", config.encoderHeads(), 0, config.encoderProjection()));
+            }
             encoderIsta.add(new Ista(params, pre + "1.fn.weight", config.eta(), config.lambda()));
         }
         for (int i = 0; i < config.decoderDepth(); i++) {
-            decoderMssa.add(new Mssa(params, MaeConfig.decoderKey(i) + "1.fn.", config.decoderHeads(), 0, config.decoderProjection()));
+            String pre = MaeConfig.decoderKey(i) + "1.fn.";
+            if (tssa) {
+                decoderTssa.add(new Tssa(params, pre, config.decoderHeads(), 0, 0));
+            } else {
+                decoderMssa.add(new Mssa(params, pre, config.decoderHeads(), 0, config.decoderProjection()));
+            }
         }
     }
 
@@ -134,6 +154,13 @@ public final class CrateMae {
     /** The trainable tensors (what an optimiser updates and what is counted). */
     public Parameters parameters() { return params; }
 
+    /** Each trainable tensor's kind, from the config's specs: weight decay follows it (TSSA's {@code temp} does not decay). */
+    public Map<String, ParameterKind> kinds() {
+        Map<String, ParameterKind> out = new LinkedHashMap<>();
+        config.parameterSpecs().stream().filter(p -> !MaeConfig.FIXED_TABLES.contains(p.name())).forEach(p -> out.put(p.name(), p.kind()));
+        return out;
+    }
+
     /** The fixed tables {@code pos_embed} and {@code decoder_pos_embed} (no gradient). */
     public Map<String, Tensor> positionTables() { return tables; }
 
@@ -193,7 +220,7 @@ public final class CrateMae {
      * Its input is the reference's encoder input with no patch removed: every patch token, the class
      * token in front, plus {@code decoder_pos_embed} (not {@code pos_embed}), i.e. what
      * {@link #forwardEncoder} computes at mask ratio 0. Other image sizes than the config's get the
-     * position table bicubically resized (SPEC §4).
+     * position table bicubically resized (docs/architecture.md §4).
      */
     public Tensor encodeFeatures(Tensor images) {
         return encodeFeatures(images, null);
@@ -314,28 +341,46 @@ public final class CrateMae {
         return Scopes.keep(() -> Layers.layerNorm(out, p("norm.weight"), p("norm.bias"), FINAL_LN_EPS));
     }
 
-    /** One encoder layer: Zh = Z + MSSA(LN₁(Z)); Z = ISTA(LN₂(Zh)). */
+    /** One encoder layer: Zh = Z + MSSA(LN₁(Z)) (or TSSA, by the config); Z = ISTA(LN₂(Zh)). */
     private Tensor encoderBlock(int i, Tensor z, List<LayerTrace> trace) {
         String pre = MaeConfig.encoderKey(i);
-        Mssa.Output mssa = encoderMssa.get(i).apply(norm(z, pre + "0.norm"), false, trace != null);
-        Tensor zh = z.add(mssa.out());
+        Compressed c = compress(encoderMssa, encoderTssa, i, norm(z, pre + "0.norm"), trace != null);
+        Tensor zh = z.add(c.out());
         Tensor out = encoderIsta.get(i).apply(norm(zh, pre + "1.norm"));
         if (trace != null) {
-            trace.add(new LayerTrace(retained(z), retained(mssa.subspaces()), retained(mssa.attention()), retained(zh), retained(out)));
+            trace.add(new LayerTrace(retained(z), retained(c.subspaces()), retained(c.attention()), retained(zh), retained(out)));
         }
         return out;
     }
 
-    /** One decoder layer, the transposed step: Y = LN_a(X)·Dᵀ; X = Y − MSSA(LN_b(Y)). */
+    /** One decoder layer, the transposed step: Y = LN_a(X)·Dᵀ; X = Y − MSSA(LN_b(Y)) (or TSSA). */
     private Tensor decoderBlock(int i, Tensor x) {
         String pre = MaeConfig.decoderKey(i);
         Tensor y = Layers.linear(norm(x, pre + "0.norm"), p(pre + "0.fn.weight"), null);
-        return y.sub(decoderMssa.get(i).apply(norm(y, pre + "1.norm"), false, false).out());
+        return y.sub(compress(decoderMssa, decoderTssa, i, norm(y, pre + "1.norm"), false).out());
     }
 
-    /** Encoder layer {@code i}'s compression step. */
+    /**
+     * Layer {@code i}'s compression of x, from whichever list the config filled. Traced, TSSA's
+     * attention is its token weights Π_h,n / Σ_n Π_h,n (B, h, 1, n), as the classifier traces them.
+     */
+    private static Compressed compress(List<Mssa> mssa, List<Tssa> tssa, int i, Tensor x, boolean traced) {
+        if (!tssa.isEmpty()) {
+            Tssa.Output t = tssa.get(i).apply(x, false);
+            return new Compressed(t.out(), t.projections(), traced ? Tssa.tokenWeights(t.pi()) : null);
+        }
+        Mssa.Output m = mssa.get(i).apply(x, false, traced);
+        return new Compressed(m.out(), m.subspaces(), m.attention());
+    }
+
+    /** Encoder layer {@code i}'s compression step when it is MSSA (null with TSSA; see {@link #encoderSubspaceBases}). */
     public Mssa encoderMssa(int i) {
-        return encoderMssa.get(i);
+        return encoderMssa.isEmpty() ? null : encoderMssa.get(i);
+    }
+
+    /** Encoder layer {@code i}'s subspace bases {@code qkv.weight} (h·k, d), whichever operator compresses with them. */
+    public Tensor encoderSubspaceBases(int i) {
+        return encoderMssa.isEmpty() ? encoderTssa.get(i).subspaceBases() : encoderMssa.get(i).subspaceBases();
     }
 
     /** Encoder layer {@code i}'s sparsification step. */

@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
+import org.crate4j.model.ParameterSpec;
 
 /**
  * CRATE-MAE's initialisation, the MAE recipe (drawn on the CPU from libtorch's CPU generator):
@@ -18,55 +19,37 @@ import org.crate4j.engine.Torch;
  * <li>both dictionaries (the encoder's ISTA D and the decoder's D) Kaiming-uniform, a = 0, bound
  *     √(6/d): in the reference they are bare tensors, not Linear modules, so the Linear rule does
  *     not reach them;</li>
+ * <li>TSSA's per-head temperatures 1, as ToST initialises them;</li>
  * <li>the position tables: the fixed sine-cosine table.</li>
  * </ul>
  */
 final class MaeInit {
     private MaeInit() {}
 
-    /** Every tensor of {@link MaeConfig#parameterShapes()}, in its order. */
+    /** Every tensor of {@link MaeConfig#parameterShapes()}, in its order, drawn by its kind. */
     static Map<String, Tensor> create(MaeConfig c) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         try (NoGradGuard g = new NoGradGuard()) {
-            for (Map.Entry<String, long[]> e : c.parameterShapes().entrySet()) {
-                out.put(e.getKey(), initial(e.getKey(), e.getValue(), c));
+            for (ParameterSpec p : c.parameterSpecs()) {
+                out.put(p.name(), initial(p, c));
             }
         }
         return out;
     }
 
-    private static Tensor initial(String name, long[] shape, MaeConfig c) {
-        if (MaeConfig.FIXED_TABLES.contains(name)) {
-            return SinCosTable.create((int) shape[2], c.gridSize(), c.gridSize());
-        }
-        if (name.equals("cls_token") || name.equals("mask_token")) {
-            return Torch.empty(Device.CPU, shape).normal_(0.0, 0.02, new GeneratorOptional());
-        }
-        if (name.endsWith("norm.weight")) {
-            return Torch.ones(Device.CPU, shape);
-        }
-        if (name.endsWith("norm.bias")) {
-            return Torch.zeros(Device.CPU, shape);
-        }
-        if (isDictionary(name)) {
-            return uniform(shape, Math.sqrt(6.0 / shape[1]));
-        }
-        if (name.equals("patch_embed.proj.weight")) {
-            long fanIn = shape[1] * shape[2] * shape[3];
-            return uniform(shape, Math.sqrt(6.0 / (fanIn + shape[0])));
-        }
-        if (name.equals("patch_embed.proj.bias")) {
-            return uniform(shape, 1.0 / Math.sqrt(c.patchDim()));
-        }
-        if (name.endsWith(".weight")) {
-            return uniform(shape, Math.sqrt(6.0 / (shape[0] + shape[1])));   // xavier-uniform
-        }
-        return Torch.zeros(Device.CPU, shape);                                 // Linear biases
-    }
-
-    static boolean isDictionary(String name) {
-        return (name.startsWith("blocks.") && name.endsWith(".layers.0.1.fn.weight"))
-                || (name.startsWith("decoder_blocks.") && name.endsWith(".layers.0.0.fn.weight"));
+    private static Tensor initial(ParameterSpec p, MaeConfig c) {
+        long[] shape = p.shape();
+        return switch (p.kind()) {
+            case EMBEDDING -> SinCosTable.create((int) shape[2], c.gridSize(), c.gridSize());   // the fixed tables
+            case TOKEN -> Torch.empty(Device.CPU, shape).normal_(0.0, 0.02, new GeneratorOptional());
+            case NORM_SCALE, TEMPERATURE -> Torch.ones(Device.CPU, shape);                   // ToST's temp starts at 1
+            case DICTIONARY -> uniform(shape, Math.sqrt(6.0 / shape[1]));
+            case CONV_WEIGHT -> uniform(shape, Math.sqrt(6.0 / (p.fanIn() + shape[0])));     // xavier, as a Linear C·P² → d
+            case CONV_BIAS -> uniform(shape, 1.0 / Math.sqrt(p.fanIn()));                    // Conv2d's default
+            case WEIGHT -> uniform(shape, Math.sqrt(6.0 / (shape[0] + shape[1])));          // xavier-uniform
+            case NORM_SHIFT, BIAS -> Torch.zeros(Device.CPU, shape);
+            default -> throw new IllegalArgumentException("CRATE-MAE has no parameter of kind " + p.kind());
+        };
     }
 
     private static Tensor uniform(long[] shape, double bound) {

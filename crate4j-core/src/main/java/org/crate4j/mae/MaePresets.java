@@ -7,7 +7,7 @@ import java.util.Map;
 import org.crate4j.CrateException;
 
 /**
- * The CRATE-MAE presets by name: SPEC §2's (image 224, patch 16, 3 channels, encoder = decoder)
+ * The CRATE-MAE presets by name: those of architecture §2 (image 224, patch 16, 3 channels, encoder = decoder)
  * and a small one for Fashion-MNIST pre-training on a CPU.
  */
 public final class MaePresets {

@@ -8,7 +8,7 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 
 /**
- * Which patches an image keeps (SPEC §2): per image, the {@code keep} patches with the smallest
+ * Which patches an image keeps (docs/architecture.md §2): per image, the {@code keep} patches with the smallest
  * noise. The reference's random shuffle, as index tensors.
  *
  * @param mask       (B, N) float, 1 = removed, 0 = kept

@@ -5,7 +5,7 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 
 /**
- * The fixed 2-D sine-cosine position table of the MAE recipe (SPEC §2), with a zero row first for
+ * The fixed 2-D sine-cosine position table of the MAE recipe (docs/architecture.md §2), with a zero row first for
  * the class token. For the patch at (row r, column c) the first d/2 channels encode c and the last
  * d/2 encode r; each half is [sin(p·ω₀…ω_{m−1}), cos(p·ω₀…ω_{m−1})] with m = d/4 and
  * ω_i = 10000^(−i/m). Computed in double, stored as float, as the reference does.

@@ -1,15 +1,11 @@
 package org.crate4j.model;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.crate4j.checkpoint.ConfigJson;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.OpProfiler;
 import org.crate4j.engine.OpProfiler.Kind;
@@ -17,27 +13,21 @@ import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 
 /**
- * The CRATE classifier (SPEC §1): patch embedding, L layers of compression (MSSA) then
+ * The CRATE classifier (docs/architecture.md §1): patch embedding, L layers of compression (MSSA) then
  * sparsification (ISTA), pooling and a linear head (in two stages in the segmentation demo's
  * layout). Parameters carry the reference's names.
  */
-public final class Crate implements ImageClassifier {
+public final class Crate extends AbstractClassifier<Crate, CrateConfig> {
     /** Which kernel computes softmax(U·Uᵀ/√k)·U when no attention matrix is asked for. */
     public enum AttentionKernel { MATMUL, SDPA, AUTO }
 
-    private final CrateConfig config;
-    private final Parameters params;
     private final List<Mssa> compression = new ArrayList<>();
     private final List<Ista> sparsification = new ArrayList<>();
-    private boolean training;
     private AttentionKernel kernel = AttentionKernel.AUTO;
     private double patchDropout;
-    private Device device;
 
     private Crate(CrateConfig config, Parameters params, Device device) {
-        this.config = config;
-        this.params = params;
-        this.device = device;
+        super(config, params, device);
         for (int i = 0; i < config.depth(); i++) {
             String pre = CrateConfig.layerKey(i);
             compression.add(new Mssa(params, pre + "0.fn.", config.heads(), config.dropout(), config.mssaProjection()));
@@ -70,39 +60,12 @@ public final class Crate implements ImageClassifier {
         return new Crate(config, p, device);
     }
 
-    /** Where the parameters live; every loop puts its inputs there. */
-    public Device device() { return device; }
-
-    /** Moves the parameters to {@code target} in place (before an optimizer is made for them). */
-    public Crate to(Device target) {
-        if (!target.equals(device)) {
-            params.moveTo(target);
-            device = target;
-        }
-        return this;
-    }
-
-    public CrateConfig config() { return config; }
     @Override public String familyName() { return "CRATE"; }
-
-    @Override
-    public Sizes sizes() {
-        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
-                config.dim(), config.depth());
-    }
 
     /** The pooled (B, d) vector the head reads. */
     @Override
     public Tensor features(Tensor images) {
         return pooled(forwardFeatures(images, null));
-    }
-
-    /** Each parameter's kind, from the config's specs (weight decay follows it). */
-    @Override
-    public Map<String, ParameterKind> kinds() {
-        Map<String, ParameterKind> out = new LinkedHashMap<>();
-        config.parameterSpecs().forEach(p -> out.put(p.name(), p.kind()));
-        return out;
     }
 
     @Override public String format() { return CrateWeights.FORMAT; }
@@ -115,18 +78,10 @@ public final class Crate implements ImageClassifier {
     }
 
     @Override
-    public void save(Path path, Map<String, String> metadata) {
-        CrateWeights.save(this, path, metadata);
-    }
-
-    @Override
     public List<LayerTrace> layerTraces(Tensor images) {
         return trace(images);
     }
 
-    public Parameters parameters() { return params; }
-    public boolean isTraining() { return training; }
-    public Crate train(boolean on) { training = on; return this; }
     public Crate attentionKernel(AttentionKernel k) { kernel = k; return this; }
 
     /**
@@ -177,16 +132,8 @@ public final class Crate implements ImageClassifier {
     /** The tokens after the embedding and the first {@code count} layers. */
     private Tensor layers(Tensor images, List<LayerTrace> trace, int count) {
         Tensor z = Scopes.keep(() -> embed(images));
-        for (int i = 0; i < count; i++) {
-            final int layer = i;
-            final Tensor in = z;
-            z = Scopes.keep(() -> layer(layer, in, trace));
-            if (trace != null) {
-                LayerTrace t = trace.get(trace.size() - 1);
-                Scopes.adopt(t.input(), t.subspaces(), t.attention(), t.compressed(), t.sparse());
-            }
-        }
-        return z;
+        return layers(z, count, trace, this::layer,
+                t -> new Tensor[] {t.input(), t.subspaces(), t.attention(), t.compressed(), t.sparse()});
     }
 
     /**
@@ -216,7 +163,7 @@ public final class Crate implements ImageClassifier {
 
     /** Patch embedding (of overlapping windows when K > P, through their sparse code when N > 0), class token, position embedding: (B, 1 + N, d). */
     Tensor embed(Tensor images) {
-        checkInput(images);
+        checkImages(images, "model", config.channels(), config.patchSize());
         int gh = (int) images.size(2) / config.patchSize(), gw = (int) images.size(3) / config.patchSize();
         Tensor x = Layers.patchWindows(images, config.patchSize(), config.patchWindow());
         x = Layers.layerNorm(x, p("to_patch_embedding.1.weight"), p("to_patch_embedding.1.bias"), Layers.LN_EPS);
@@ -228,7 +175,7 @@ public final class Crate implements ImageClassifier {
         Tensor pos = PositionEmbedding.resize(p("pos_embedding"), config.gridHeight(), config.gridWidth(), gh, gw);
         // (class token, patches) + pos, added part by part so that patches can be dropped after it
         x = Layers.add(x, pos.narrow(1, 1, x.size(1)));
-        if (training && patchDropout > 0) {
+        if (isTraining() && patchDropout > 0) {
             x = keepRandomPatches(x, keptPatches(x.size(1), patchDropout));
         }
         Tensor cls = p("cls_token").add(pos.narrow(1, 0, 1)).expand(x.size(0), 1, config.dim());
@@ -243,7 +190,7 @@ public final class Crate implements ImageClassifier {
         if (keep >= n) {
             return x;
         }
-        Tensor noise = Torch.rand(device, b, n);
+        Tensor noise = Torch.rand(device(), b, n);
         Tensor idx = noise.argsort(1, false).narrow(1, 0, keep);
         return x.gather(1, idx.unsqueeze(-1).expand(b, keep, d));
     }
@@ -254,7 +201,7 @@ public final class Crate implements ImageClassifier {
         if (config.attention() == Attention.TSSA) {
             return tssaLayer(i, pre, z, trace);
         }
-        Mssa.Output mssa = compression.get(i).apply(norm(z, pre + "0.norm"), training, trace != null || !useSdpa());
+        Mssa.Output mssa = compression.get(i).apply(norm(z, pre + "0.norm"), isTraining(), trace != null || !useSdpa());
         Tensor zh = Layers.add(z, mssa.out());
         Tensor out = sparsification.get(i).apply(norm(zh, pre + "1.norm"));
         if (trace != null) {
@@ -266,7 +213,7 @@ public final class Crate implements ImageClassifier {
     /** Layer {@code i}'s output for the class token alone, (B, 1, d) (see {@link #forward}). */
     private Tensor classTokenLayer(int i, Tensor z) {
         String pre = CrateConfig.layerKey(i);
-        Mssa.Output mssa = compression.get(i).apply(norm(z, pre + "0.norm"), training, !useSdpa(), 1);
+        Mssa.Output mssa = compression.get(i).apply(norm(z, pre + "0.norm"), isTraining(), !useSdpa(), 1);
         Tensor zh = Layers.add(z.narrow(1, 0, 1), mssa.out());
         return sparsification.get(i).apply(norm(zh, pre + "1.norm"));
     }
@@ -277,7 +224,7 @@ public final class Crate implements ImageClassifier {
      * Π_h,n / Σ_n Π_h,n, the weights of the head's second moment (see {@link Tssa}).
      */
     private Tensor tssaLayer(int i, String pre, Tensor z, List<LayerTrace> trace) {
-        Tssa.Output t = tssa(i).apply(norm(z, pre + "0.norm"), training);
+        Tssa.Output t = tssa(i).apply(norm(z, pre + "0.norm"), isTraining());
         Tensor zh = Layers.add(z, t.out());
         Tensor out = sparsification.get(i).apply(norm(zh, pre + "1.norm"));
         if (trace != null) {
@@ -294,7 +241,7 @@ public final class Crate implements ImageClassifier {
 
     /** Layer {@code i}'s TSSA, when the config compresses with it. */
     Tssa tssa(int i) {
-        return new Tssa(params, CrateConfig.layerKey(i) + "0.fn.", config.heads(), config.dropout(), config.dropout());
+        return new Tssa(parameters(), CrateConfig.layerKey(i) + "0.fn.", config.heads(), config.dropout(), config.dropout());
     }
 
     /** Layer {@code i}'s subspace bases, {@code qkv.weight} (h·k, d), whichever operator compresses with them. */
@@ -323,29 +270,9 @@ public final class Crate implements ImageClassifier {
     }
 
     private Tensor dropout(Tensor x, double rate) {
-        return training && rate > 0 ? torch.dropout(x, rate, true) : x;
+        return isTraining() && rate > 0 ? torch.dropout(x, rate, true) : x;
     }
 
-    private void checkInput(Tensor images) {
-        if (images.dim() != 4 || images.size(1) != config.channels()) {
-            throw new org.crate4j.CrateException("model expects images (B, " + config.channels() + ", H, W), got "
-                    + java.util.Arrays.toString(Torch.shape(images)));
-        }
-        if (images.size(2) % config.patchSize() != 0 || images.size(3) % config.patchSize() != 0) {
-            throw new org.crate4j.CrateException("image " + images.size(2) + "x" + images.size(3)
-                    + " is not divisible by the patch size " + config.patchSize());
-        }
-    }
-
-    private static Tensor retained(Tensor t) {
-        Tensor d = t.detach();
-        d.retainReference();
-        return d;
-    }
-
-    private Tensor p(String name) {
-        return params.get(name);
-    }
 
     static Scalar scalar(double v) {
         return new Scalar(v);

@@ -2,11 +2,11 @@ package org.crate4j.model;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Consumer;
 import org.crate4j.CrateException;
 
 /**
- * The CRATE classifier's architecture (SPEC §1). Immutable; derived sizes are methods.
+ * The CRATE classifier's architecture (docs/architecture.md §1). Immutable; derived sizes are methods.
  *
  * @param imageHeight input height in pixels (need not equal the width)
  * @param patchSize   P: images are cut into P×P patches
@@ -37,7 +37,8 @@ import org.crate4j.CrateException;
  */
 public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, int headDim, Pooling pool, double eta, double lambda,
-        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden, Attention attention, MssaOutput mssa) {
+        double dropout, double embDropout, int patchWindow, int patchCode, int headHidden, Attention attention, MssaOutput mssa)
+        implements ClassifierShape {
 
     public CrateConfig {
         require(imageHeight > 0 && imageWidth > 0, "image size must be positive, got " + imageHeight + "x" + imageWidth);
@@ -65,35 +66,10 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
                 + (patchSize + 4) + ", …)");
     }
 
-    /** The compression step given, MSSA with the reference's free output projection. */
-    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
-            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode,
-            int headHidden, Attention attention) {
-        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
-                embDropout, patchWindow, patchCode, headHidden, attention, MssaOutput.FREE);
-    }
-
-    /** MSSA, as the reference (and every config written before the fields existed). */
-    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
-            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode,
-            int headHidden) {
-        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
-                embDropout, patchWindow, patchCode, headHidden, Attention.MSSA, MssaOutput.FREE);
-    }
-
-    /** A one-stage head (every layout but the segmentation demo's). */
-    public CrateConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses, int dim, int depth, int heads,
-            int headDim, Pooling pool, double eta, double lambda, double dropout, double embDropout, int patchWindow, int patchCode) {
-        this(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout,
-                embDropout, patchWindow, patchCode, 0);
-    }
-
     /** The usual CRATE shape: square images, k = d / h, class-token pooling, η = λ = 0.1. */
     public static CrateConfig of(int imageSize, int patchSize, int channels, int numClasses, int dim, int depth, int heads) {
-        require(dim % heads == 0, "heads " + heads + " do not divide the width " + dim
-                + ": choose heads among the divisors of " + dim);
-        return new CrateConfig(imageSize, imageSize, patchSize, channels, numClasses, dim, depth, heads,
-                dim / heads, Pooling.CLS, 0.1, 0.1, 0.0, 0.0, patchSize, 0, 0);
+        return builder().imageSize(imageSize).patchSize(patchSize).channels(channels).classes(numClasses).dim(dim).depth(depth)
+                .heads(heads).build();
     }
 
     public int gridHeight() { return imageHeight / patchSize; }
@@ -120,52 +96,38 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
     /** The width of {@code mlp_head}'s Linear output: the classes, or the first stage of a two-stage head. */
     public int mlpHeadOut() { return twoStageHead() ? headHidden : numClasses; }
 
-    public CrateConfig withImageSize(int height, int width) {
-        return new CrateConfig(height, width, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withClasses(int classes) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, classes, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withChannels(int c) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, c, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withPool(Pooling p) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, p, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withSparsity(double newEta, double newLambda) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, newEta, newLambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withDropout(double drop, double embDrop) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, drop, embDrop, patchWindow, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withPatchWindow(int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, k, patchCode, headHidden, attention, mssa);
-    }
-    public CrateConfig withPatchCode(int atoms) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, atoms, headHidden, attention, mssa);
-    }
-    /** The head in two stages through a {@code width}-wide mlp_head output (0: one stage). */
-    public CrateConfig withHeadHidden(int width) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, width, attention, mssa);
-    }
-    /** MSSA's output projection free (the reference's) or tied to the subspaces (the paper's). */
-    public CrateConfig withMssa(MssaOutput form) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, form);
-    }
-    public CrateConfig withAttention(Attention a) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, headDim, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, a, mssa);
-    }
-    public CrateConfig withHeads(int h, int k) {
-        return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, h, k, pool, eta, lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
+    public static Builder builder() {
+        return new Builder();
     }
 
-    /**
-     * Every parameter's reference state-dict key and shape, in the reference's order. The single
-     * source of truth for building, loading and counting.
-     */
-    public Map<String, long[]> parameterShapes() {
-        return ParameterSpec.shapes(parameterSpecs());
+    public Builder toBuilder() {
+        return new Builder().image(imageHeight, imageWidth).patchSize(patchSize).channels(channels).classes(numClasses)
+                .dim(dim).depth(depth).heads(heads).headDim(headDim).pool(pool).eta(eta).lambda(lambda).dropout(dropout)
+                .embDropout(embDropout).patchWindow(patchWindow).patchCode(patchCode).headHidden(headHidden)
+                .attention(attention).mssa(mssa);
     }
+
+    /** This config with the builder's changes: {@code config.with(b -> b.dim(96).heads(4))}. */
+    public CrateConfig with(Consumer<Builder> change) {
+        Builder b = toBuilder();
+        change.accept(b);
+        return b.build();
+    }
+
+    public CrateConfig withImageSize(int height, int width) { return with(b -> b.image(height, width)); }
+    public CrateConfig withClasses(int classes) { return with(b -> b.classes(classes)); }
+    public CrateConfig withChannels(int c) { return with(b -> b.channels(c)); }
+    public CrateConfig withPool(Pooling p) { return with(b -> b.pool(p)); }
+    public CrateConfig withSparsity(double newEta, double newLambda) { return with(b -> b.eta(newEta).lambda(newLambda)); }
+    public CrateConfig withDropout(double drop, double embDrop) { return with(b -> b.dropout(drop).embDropout(embDrop)); }
+    public CrateConfig withPatchWindow(int k) { return with(b -> b.patchWindow(k)); }
+    public CrateConfig withPatchCode(int atoms) { return with(b -> b.patchCode(atoms)); }
+    /** The head in two stages through a {@code width}-wide mlp_head output (0: one stage). */
+    public CrateConfig withHeadHidden(int width) { return with(b -> b.headHidden(width)); }
+    /** MSSA's output projection free (the reference's) or tied to the subspaces (the paper's). */
+    public CrateConfig withMssa(MssaOutput form) { return with(b -> b.mssa(form)); }
+    public CrateConfig withAttention(Attention a) { return with(b -> b.attention(a)); }
+    public CrateConfig withHeads(int h, int k) { return with(b -> b.heads(h).headDim(k)); }
 
     /** Every parameter's key, shape and kind in the reference's order: what initialisation and weight decay follow. */
     public List<ParameterSpec> parameterSpecs() {
@@ -220,14 +182,6 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         return "transformer.layers." + i + ".";
     }
 
-    public long parameterCount() {
-        long n = 0;
-        for (long[] shape : parameterShapes().values()) {
-            n += numel(shape);
-        }
-        return n;
-    }
-
     /**
      * Forward FLOPs per image (2 per multiply-add; GEMMs and attention products only, as usual).
      * ISTA counts one d×d GEMM per token (our fused form), not the reference's three.
@@ -246,17 +200,47 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
         return f + depth * layer + head;
     }
 
-    static long numel(long[] shape) {
-        long n = 1;
-        for (long s : shape) {
-            n *= s;
-        }
-        return n;
-    }
-
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new CrateException(message);
+        }
+    }
+
+    /**
+     * Defaults are CRATE-base's shape on ImageNet-1k (image 224, patch 16, d 768, 12 layers of 12
+     * heads, class-token pooling, η = λ = 0.1, no dropout, MSSA with the free projection);
+     * {@code headDim} 0 means d / h and {@code patchWindow} 0 means P.
+     */
+    public static final class Builder extends ShapeBuilder<Builder> {
+        private int headDim, patchWindow, patchCode, headHidden;
+        private Pooling pool = Pooling.CLS;
+        private double eta = 0.1, lambda = 0.1, dropout, embDropout;
+        private Attention attention = Attention.MSSA;
+        private MssaOutput mssa = MssaOutput.FREE;
+
+        private Builder() {}
+
+        public Builder headDim(int k) { headDim = k; return this; }
+        public Builder pool(Pooling p) { pool = p; return this; }
+        public Builder eta(double v) { eta = v; return this; }
+        public Builder lambda(double v) { lambda = v; return this; }
+        public Builder dropout(double v) { dropout = v; return this; }
+        public Builder embDropout(double v) { embDropout = v; return this; }
+        public Builder patchWindow(int k) { patchWindow = k; return this; }
+        public Builder patchCode(int atoms) { patchCode = atoms; return this; }
+        public Builder headHidden(int width) { headHidden = width; return this; }
+        public Builder attention(Attention a) { attention = a; return this; }
+        public Builder mssa(MssaOutput form) { mssa = form; return this; }
+
+        public CrateConfig build() {
+            int k = headDim;
+            if (k == 0) {
+                require(heads > 0 && dim % heads == 0, "heads " + heads + " do not divide the width " + dim
+                        + ": choose heads among the divisors of " + dim);
+                k = dim / heads;
+            }
+            return new CrateConfig(imageHeight, imageWidth, patchSize, channels, numClasses, dim, depth, heads, k, pool, eta,
+                    lambda, dropout, embDropout, patchWindow, patchCode, headHidden, attention, mssa);
         }
     }
 }

@@ -4,7 +4,7 @@ import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The reference's initialisation (SPEC §1), by parameter kind, drawn from libtorch's CPU
+ * The reference's initialisation (docs/architecture.md §1), by parameter kind, drawn from libtorch's CPU
  * generator whatever device the model goes to: one seed then gives the same initial weights on
  * every device, as in the reference, which builds its modules on the CPU before moving them.
  * The reference applies torch's defaults:

@@ -1,6 +1,7 @@
 package org.crate4j.model;
 
 import java.util.function.Consumer;
+import org.crate4j.CrateException;
 
 /**
  * How to read a family's weights file when its shapes do not say everything.
@@ -20,6 +21,32 @@ public record LoadOptions(String preset, int heads, int imageHeight, int imageWi
 
     public boolean hasImageSize() {
         return imageHeight > 0 && imageWidth > 0;
+    }
+
+    /**
+     * The patch grid (rows, columns) of a learned position table {@code table} with {@code patches}
+     * patch positions: from the image size given, else the preset's grid ({@code presetGrid}, null
+     * when it has another patch count), else the square one.
+     */
+    public int[] grid(String source, String table, int patches, int patch, int[] presetGrid) {
+        if (hasImageSize()) {
+            int gh = imageHeight / patch, gw = imageWidth / patch;
+            if (imageHeight % patch != 0 || imageWidth % patch != 0 || gh * gw != patches) {
+                throw new CrateException(source + ": " + table + " has " + patches + " patch positions, but a "
+                        + imageHeight + "x" + imageWidth + " image cut into " + patch + "x" + patch
+                        + " patches has " + gh * gw + ": pass the image size the weights were trained at");
+            }
+            return new int[] {gh, gw};
+        }
+        if (presetGrid != null) {
+            return presetGrid;
+        }
+        int side = (int) Math.round(Math.sqrt(patches));
+        if (side * side != patches) {
+            throw new CrateException(source + ": " + table + " has " + patches + " patch positions, which is not a square grid: "
+                    + "pass the image size it was trained at");
+        }
+        return new int[] {side, side};
     }
 
     public LoadOptions with(Consumer<Builder> change) {

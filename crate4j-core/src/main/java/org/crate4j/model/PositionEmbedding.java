@@ -4,7 +4,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
-/** Position embeddings for other image sizes than the trained one (SPEC §4). */
+/** Position embeddings for other image sizes than the trained one (docs/architecture.md §4). */
 public final class PositionEmbedding {
     private PositionEmbedding() {}
 

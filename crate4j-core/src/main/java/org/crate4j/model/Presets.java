@@ -18,7 +18,7 @@ public final class Presets {
     private static final Set<String> PUBLISHED = Set.of("crate-base-demo", "crate-small-21k", "crate-base-21k", "crate-base-768");
 
     static {
-        // SPEC §1: image 224, patch 16, 3 channels, 1000 classes.
+        // docs/architecture.md §1: image 224, patch 16, 3 channels, 1000 classes.
         TABLE.put("crate-tiny", CrateConfig.of(224, 16, 3, 1000, 384, 12, 6));
         TABLE.put("crate-small", CrateConfig.of(224, 16, 3, 1000, 576, 12, 12));
         TABLE.put("crate-base", CrateConfig.of(224, 16, 3, 1000, 768, 12, 12));

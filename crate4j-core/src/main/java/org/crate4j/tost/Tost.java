@@ -1,8 +1,6 @@
 package org.crate4j.tost;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,11 +9,10 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
-import org.crate4j.CrateException;
-import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Device;
+import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
-import org.crate4j.model.ImageClassifier;
+import org.crate4j.model.AbstractClassifier;
 import org.crate4j.model.LayerTrace;
 import org.crate4j.model.Layers;
 import org.crate4j.model.ParameterKind;
@@ -29,35 +26,38 @@ import org.crate4j.model.Tssa;
  * class token, a final LayerNorm and a linear head. Its tensors carry the reference's state-dict
  * names; BatchNorm's running statistics are kept apart from the trainable {@link #parameters()}.
  */
-public final class Tost implements ImageClassifier {
-    private final TostConfig config;
+public final class Tost extends AbstractClassifier<Tost, TostConfig> {
     private final Map<String, Tensor> stateDict;
     private final Map<String, ParameterKind> kinds;
-    private final Parameters params;
     private final Map<String, Tensor> statistics;
     private final ConvStem stem;
     private final List<TostBlock> blocks = new ArrayList<>();
     private final List<ClassAttentionBlock> classBlocks = new ArrayList<>();
-    private boolean training;
-    private Device device;
 
     private Tost(TostConfig config, Map<String, Tensor> stateDict, Map<String, ParameterKind> kinds) {
-        this.config = config;
+        super(config, Parameters.of(tensorsWhere(stateDict, kinds, true)),
+                stateDict.isEmpty() ? Device.CPU : Device.of(stateDict.values().iterator().next()));
         this.stateDict = Collections.unmodifiableMap(stateDict);
         this.kinds = Collections.unmodifiableMap(kinds);
-        Map<String, Tensor> trainable = new LinkedHashMap<>();
-        Map<String, Tensor> stats = new LinkedHashMap<>();
-        stateDict.forEach((k, t) -> (kinds.get(k).trainable() ? trainable : stats).put(k, t));
-        this.params = Parameters.of(trainable);
-        this.statistics = Collections.unmodifiableMap(stats);
-        this.stem = new ConvStem(params, statistics, config.stemChannels().length);
+        this.statistics = Collections.unmodifiableMap(tensorsWhere(stateDict, kinds, false));
+        this.stem = new ConvStem(parameters(), statistics, config.stemChannels().length);
         for (int i = 0; i < config.depth(); i++) {
-            blocks.add(new TostBlock(params, i, config));
+            blocks.add(new TostBlock(parameters(), i, config));
         }
         for (int j = 0; j < config.classAttentionLayers(); j++) {
-            classBlocks.add(new ClassAttentionBlock(params, j, config));
+            classBlocks.add(new ClassAttentionBlock(parameters(), j, config));
         }
-        this.device = stateDict.isEmpty() ? Device.CPU : Device.of(stateDict.values().iterator().next());
+    }
+
+    /** The tensors whose kind is trainable ({@code trainable}) or not (BatchNorm's statistics), in order. */
+    private static Map<String, Tensor> tensorsWhere(Map<String, Tensor> stateDict, Map<String, ParameterKind> kinds, boolean trainable) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        stateDict.forEach((k, t) -> {
+            if (kinds.get(k).trainable() == trainable) {
+                out.put(k, t);
+            }
+        });
+        return out;
     }
 
     /** A new model with the reference's initialisation (see {@link TostLayout}), drawn from libtorch's RNG. */
@@ -96,11 +96,6 @@ public final class Tost implements ImageClassifier {
         return new Tost(config, all, kinds);
     }
 
-    public TostConfig config() { return config; }
-
-    /** The trainable tensors by reference key: what an optimizer updates and what is counted. */
-    public Parameters parameters() { return params; }
-
     /** BatchNorm's running mean, variance and batch count by reference key; updated by training forwards. */
     public Map<String, Tensor> statistics() { return statistics; }
 
@@ -112,33 +107,16 @@ public final class Tost implements ImageClassifier {
 
     @Override public String familyName() { return "ToST"; }
 
-    /** The patch size is the stem's stride; the depth counts the TSSA blocks (the ones {@link #layerTraces} returns). */
-    @Override
-    public Sizes sizes() {
-        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
-                config.dim(), config.depth());
-    }
-
     @Override public Tensor features(Tensor images) { return forwardFeatures(images); }
-    @Override public Device device() { return device; }
 
-    /** Moves every tensor, running statistics included, to {@code target} in place. */
+    /** Moves every tensor, running statistics included. */
     @Override
-    public Tost to(Device target) {
-        if (!target.equals(device)) {
-            Parameters.moveTo(stateDict.values(), target);
-            device = target;
-        }
-        return this;
+    protected void moveTensors(Device target) {
+        Parameters.moveTo(stateDict.values(), target);
     }
 
     @Override public String format() { return TostWeights.FORMAT; }
     @Override public String configJson() { return TostConfigJson.toJson(config); }
-
-    @Override
-    public void save(Path path, Map<String, String> metadata) {
-        TostWeights.save(this, path, metadata);
-    }
 
     /**
      * The TSSA blocks in the shared form. ToST's blocks carry no class token (it joins in the
@@ -164,16 +142,13 @@ public final class Tost implements ImageClassifier {
         return padded;
     }
 
-    public boolean isTraining() { return training; }
-
     /**
      * Training mode: BatchNorm normalises by each batch's statistics and updates its running ones;
      * dropout and drop-path act at the config's rates (0 unless set). Off: running statistics.
      */
     @Override
     public Tost train(boolean on) {
-        training = on;
-        return this;
+        return super.train(on);
     }
 
     /** Logits (B, classes) for images (B, C, H, W). */
@@ -192,7 +167,7 @@ public final class Tost implements ImageClassifier {
     }
 
     private TostTrace run(Tensor images, boolean keep) {
-        checkInput(images);
+        checkImages(images, "model", config.channels(), 0);
         Tensor x = Scopes.keep(() -> embed(images));
         Tensor embedded = keep ? retained(x) : null;
         List<TostTrace.Block> blockTraces = new ArrayList<>();
@@ -200,7 +175,7 @@ public final class Tost implements ImageClassifier {
             Tensor in = x;
             TostTrace.Block[] seen = new TostTrace.Block[1];
             x = Scopes.keep(() -> {
-                TostTrace.Block b = block.apply(in, training);
+                TostTrace.Block b = block.apply(in, isTraining());
                 seen[0] = keep ? new TostTrace.Block(retained(b.input()), retained(b.projections()), retained(b.pi()),
                         retained(b.compressed()), retained(b.output())) : null;
                 return b.output();
@@ -211,14 +186,14 @@ public final class Tost implements ImageClassifier {
                 blockTraces.add(b);
             }
         }
-        Tensor cls = params.get(TostLayout.CLS_TOKEN).expand(x.size(0), 1, config.dim());
+        Tensor cls = p(TostLayout.CLS_TOKEN).expand(x.size(0), 1, config.dim());
         x = torch.cat(new TensorVector(cls, x), 1);
         List<TostTrace.ClassAttention> classTraces = new ArrayList<>();
         for (ClassAttentionBlock block : classBlocks) {
             Tensor in = x;
             TostTrace.ClassAttention[] seen = new TostTrace.ClassAttention[1];
             x = Scopes.keep(() -> {
-                TostTrace.ClassAttention c = block.apply(in, training);
+                TostTrace.ClassAttention c = block.apply(in, isTraining());
                 seen[0] = keep ? new TostTrace.ClassAttention(retained(c.attention()), retained(c.output())) : null;
                 return c.output();
             });
@@ -227,35 +202,22 @@ public final class Tost implements ImageClassifier {
                 classTraces.add(seen[0]);
             }
         }
-        Tensor features = TostLayers.layerNorm(x, params, "norm.").select(1, 0);
-        Tensor logits = TostLayers.linear(features, params, TostLayout.HEAD);
+        Tensor features = TostLayers.layerNorm(x, parameters(), "norm.").select(1, 0);
+        Tensor logits = TostLayers.linear(features, parameters(), TostLayout.HEAD);
         return new TostTrace(embedded, blockTraces, classTraces, keep ? features.detach() : features, logits);
     }
 
     /** Stem, tokens in row-major order, plus the Fourier position encoding: (B, N, d). */
     private Tensor embed(Tensor images) {
-        Tensor grid = stem.apply(images, training);
+        Tensor grid = stem.apply(images, isTraining());
         int hp = (int) grid.size(2), wp = (int) grid.size(3);
         Tensor x = grid.flatten(2, 3).transpose(1, 2);
         if (config.positions()) {
-            Tensor w = params.get(TostLayout.POS_PROJECTION + "weight");
+            Tensor w = p(TostLayout.POS_PROJECTION + "weight");
             // the 1×1 convolution of the (64, hp, wp) feature map is a linear map of each token's 64 features
             Tensor features = TostLayers.fourierFeatures(hp, wp, Device.of(w)).to(w.scalar_type());
-            x = x.add(Layers.linear(features, w.view(w.size(0), w.size(1)), params.get(TostLayout.POS_PROJECTION + "bias")));
+            x = x.add(Layers.linear(features, w.view(w.size(0), w.size(1)), p(TostLayout.POS_PROJECTION + "bias")));
         }
-        return TostLayers.dropout(x, config.dropout(), training);
-    }
-
-    private void checkInput(Tensor images) {
-        if (images.dim() != 4 || images.size(1) != config.channels()) {
-            throw new CrateException("model expects images (B, " + config.channels() + ", H, W), got "
-                    + Arrays.toString(Torch.shape(images)));
-        }
-    }
-
-    private static Tensor retained(Tensor t) {
-        Tensor d = t.detach();
-        d.retainReference();
-        return d;
+        return TostLayers.dropout(x, config.dropout(), isTraining());
     }
 }

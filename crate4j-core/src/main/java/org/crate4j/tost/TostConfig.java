@@ -3,7 +3,9 @@ package org.crate4j.tost;
 import java.util.List;
 import java.util.function.Consumer;
 import org.crate4j.CrateException;
+import org.crate4j.model.ClassifierShape;
 import org.crate4j.model.ParameterSpec;
+import org.crate4j.model.ShapeBuilder;
 
 /**
  * A ToST vision model's architecture, as the reference's {@code VisionTransformer} takes it (Wu et
@@ -30,7 +32,8 @@ import org.crate4j.model.ParameterSpec;
  */
 public record TostConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
         int dim, int depth, int heads, double mlpRatio, boolean qkvBias, double layerScale, boolean tokensNorm,
-        int classAttentionLayers, boolean positions, double dropout, double attentionDropout, double dropPath) {
+        int classAttentionLayers, boolean positions, double dropout, double attentionDropout, double dropPath)
+        implements ClassifierShape {
 
     public static final double LN_EPS = 1e-6;
     public static final double BN_EPS = 1e-5;
@@ -59,7 +62,7 @@ public record TostConfig(int imageHeight, int imageWidth, int patchSize, int cha
         return new Builder(this);
     }
 
-    /** A copy changed by {@code edit}: {@code config.with(b -> b.numClasses(10))}. */
+    /** A copy changed by {@code edit}: {@code config.with(b -> b.classes(10))}. */
     public TostConfig with(Consumer<Builder> edit) {
         Builder b = toBuilder();
         edit.accept(b);
@@ -117,9 +120,8 @@ public record TostConfig(int imageHeight, int imageWidth, int patchSize, int cha
     }
 
     /** Defaults are the reference constructor's, with the presets' LayerNorm and tokens_norm. */
-    public static final class Builder {
-        private int imageHeight = 224, imageWidth = 224, patchSize = 16, channels = 3, numClasses = 1000;
-        private int dim = 768, depth = 12, heads = 12, classAttentionLayers = 2;
+    public static final class Builder extends ShapeBuilder<Builder> {
+        private int classAttentionLayers = 2;
         private double mlpRatio = 4, layerScale = 1.0, dropout, attentionDropout, dropPath;
         private boolean qkvBias = true, tokensNorm = true, positions = true;
 
@@ -133,14 +135,6 @@ public record TostConfig(int imageHeight, int imageWidth, int patchSize, int cha
             attentionDropout = c.attentionDropout; dropPath = c.dropPath;
         }
 
-        public Builder imageSize(int size) { return imageSize(size, size); }
-        public Builder imageSize(int height, int width) { imageHeight = height; imageWidth = width; return this; }
-        public Builder patchSize(int v) { patchSize = v; return this; }
-        public Builder channels(int v) { channels = v; return this; }
-        public Builder numClasses(int v) { numClasses = v; return this; }
-        public Builder dim(int v) { dim = v; return this; }
-        public Builder depth(int v) { depth = v; return this; }
-        public Builder heads(int v) { heads = v; return this; }
         public Builder mlpRatio(double v) { mlpRatio = v; return this; }
         public Builder qkvBias(boolean v) { qkvBias = v; return this; }
         public Builder layerScale(double v) { layerScale = v; return this; }

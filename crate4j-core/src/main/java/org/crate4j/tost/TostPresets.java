@@ -25,7 +25,7 @@ public final class TostPresets {
         }
         // The width, depth and heads of crate-fmnist for side-by-side runs on Fashion-MNIST: grey
         // images resized to 32 x 32 so that the three-stage (patch 8) stem makes an exact 4 x 4 grid.
-        TABLE.put("tost-fmnist", TostConfig.builder().imageSize(32).patchSize(8).channels(1).numClasses(10)
+        TABLE.put("tost-fmnist", TostConfig.builder().imageSize(32).patchSize(8).channels(1).classes(10)
                 .dim(128).depth(6).heads(4).build());
     }
 

@@ -16,12 +16,12 @@ import org.crate4j.checkpoint.CheckpointKind;
 import org.crate4j.checkpoint.DType;
 import org.crate4j.checkpoint.PickledObject;
 import org.crate4j.checkpoint.RawTensor;
-import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.TorchCheckpoint;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
+import org.crate4j.model.FamilySafetensors;
 import org.crate4j.model.ParameterSpec;
 
 /**
@@ -117,7 +117,7 @@ public final class TostWeights {
         String json = file.metadata().get("config");
         TostConfig c = json != null && FORMAT.equals(file.metadata().get("format")) ? TostConfigJson.fromJson(json)
                 : infer(file.path().toString(), file.shapes(), src.args(), opt);
-        return opt.noHead() && opt.classes() > 0 ? c.with(b -> b.numClasses(opt.classes())) : c;
+        return opt.noHead() && opt.classes() > 0 ? c.with(b -> b.classes(opt.classes())) : c;
     }
 
     /**
@@ -146,7 +146,7 @@ public final class TostWeights {
             b.tokensNorm(opt.tokensNorm());
         }
         if (shapes.containsKey(TostLayout.HEAD + "weight")) {
-            b.numClasses((int) shapes.get(TostLayout.HEAD + "weight")[0]);
+            b.classes((int) shapes.get(TostLayout.HEAD + "weight")[0]);
         }
         TostConfig c = b.build();
         if (c.mlpHidden() != hidden) {
@@ -157,13 +157,7 @@ public final class TostWeights {
 
     /** Writes our safetensors: every tensor (running statistics included) plus the config as metadata. Atomic. */
     public static void save(Tost model, Path path, Map<String, String> extraMetadata) {
-        Map<String, RawTensor> out = new LinkedHashMap<>();
-        model.stateDict().forEach((k, t) -> out.put(k, toRaw(t)));
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", FORMAT);
-        meta.put("config", TostConfigJson.toJson(model.config()));
-        meta.putAll(extraMetadata);
-        Safetensors.write(path, out, meta);
+        FamilySafetensors.write(model, path, extraMetadata);
     }
 
     /** A tensor as the spec wants it: BatchNorm's batch count as an int64 scalar, the rest as fp32. */
@@ -175,14 +169,6 @@ public final class TostWeights {
         long count = raw.dtype() == DType.I64 ? buf.getLong(0) : raw.dtype() == DType.I32 ? buf.getInt(0)
                 : Math.round(raw.toFloats()[0]);
         return Torch.zeros(Device.CPU, raw.shape()).to(torch.ScalarType.Long).add_(new Scalar(count));
-    }
-
-    static RawTensor toRaw(Tensor t) {
-        if (t.scalar_type().value == torch.ScalarType.Long.value && t.numel() == 1) {
-            byte[] b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, t.item_long()).array();
-            return new RawTensor(DType.I64, Torch.shape(t), b);
-        }
-        return RawTensor.ofFloats(Torch.toFloats(t), Torch.shape(t));
     }
 
     private static TostConfig preset(Options opt, Map<String, Object> args) {
@@ -214,14 +200,7 @@ public final class TostWeights {
     }
 
     private static long[] need(String source, Map<String, long[]> shapes, String key, int rank) {
-        long[] s = shapes.get(key);
-        if (s == null) {
-            throw new CrateException(source + ": no '" + key + "' tensor: this is not a ToST vision checkpoint");
-        }
-        if (s.length != rank) {
-            throw new CrateException(source + ": '" + key + "' is " + StateDictCheck.shape(s) + ", expected rank " + rank);
-        }
-        return s;
+        return StateDictCheck.need(source, shapes, key, rank, "this is not a ToST vision checkpoint");
     }
 
     private static String hint(TostConfig c) {

@@ -4,7 +4,7 @@ import java.util.Map;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
-/** Lion (SPEC §5): c = β₁m + (1−β₁)g; θ ← θ − lr·(sign(c) + wd·θ); m ← β₂m + (1−β₂)g. */
+/** Lion (architecture §5): c = β₁m + (1−β₁)g; θ ← θ − lr·(sign(c) + wd·θ); m ← β₂m + (1−β₂)g. */
 public final class Lion extends Optimizer {
     private final double beta1, beta2;
 

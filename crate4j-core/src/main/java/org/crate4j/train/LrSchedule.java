@@ -1,6 +1,6 @@
 package org.crate4j.train;
 
-/** Per-step linear warm-up from 0 to the peak, then cosine decay to {@code minLr} (SPEC §5). */
+/** Per-step linear warm-up from 0 to the peak, then cosine decay to {@code minLr} (docs/architecture.md §5). */
 public record LrSchedule(double peakLr, double minLr, long warmupSteps, long totalSteps) {
     public double at(long step) {
         if (step < warmupSteps) {

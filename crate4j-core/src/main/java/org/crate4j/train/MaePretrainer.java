@@ -10,7 +10,7 @@ import org.crate4j.engine.Precision;
 import org.crate4j.mae.CrateMae;
 
 /**
- * CRATE-MAE pre-training (SPEC §2): the one {@link TrainLoop} on a {@link MaskedAutoencodingTask}
+ * CRATE-MAE pre-training (docs/architecture.md §2): the one {@link TrainLoop} on a {@link MaskedAutoencodingTask}
  * (masked-patch reconstruction, a held-out reconstruction loss and reconstructions every epoch),
  * with AdamW, per-step warm-up (a fraction of the steps) then cosine, gradient accumulation, an
  * optional time budget, an atomic checkpoint after every epoch and exact resume (weights,

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -14,7 +15,6 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.data.BadFiles;
 import org.crate4j.data.Batch;
 import org.crate4j.data.DataLoader;
@@ -28,13 +28,15 @@ import org.crate4j.engine.Precision;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
+import org.crate4j.mae.MaeWeights;
 import org.crate4j.mae.Masking;
+import org.crate4j.model.ParameterKind;
 import org.crate4j.model.Parameters;
 import org.crate4j.viz.AtomicWrite;
 import org.crate4j.viz.ReconstructionSheet;
 
 /**
- * CRATE-MAE pre-training (SPEC §2): masked-patch reconstruction, a held-out reconstruction loss
+ * CRATE-MAE pre-training (docs/architecture.md §2): masked-patch reconstruction, a held-out reconstruction loss
  * with fixed masks every epoch, and a sheet of reconstructions.
  *
  * <p>The masks of a training micro-batch are drawn for the whole global micro-batch, alike on
@@ -81,6 +83,13 @@ final class MaskedAutoencodingTask implements TrainingTask {
     @Override public void train(boolean on) {} // CRATE-MAE has no dropout
     @Override public boolean drawsPerRank() { return false; }
     @Override public boolean leavesParametersUnused() { return true; } // decoder_embed
+
+    /** By kind: matrices decay; biases, norms, tokens and TSSA's temperatures do not (for MSSA the name-and-rank rule's choice). */
+    @Override
+    public Predicate<String> decays() {
+        Map<String, ParameterKind> kinds = model.kinds();
+        return name -> kinds.get(name).decays();
+    }
 
     @Override
     public Map<String, String> checkpointMetadata() {

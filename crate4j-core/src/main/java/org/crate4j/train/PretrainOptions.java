@@ -5,7 +5,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * Everything a CRATE-MAE pre-training run needs besides the model and the data. {@link #recipe}
- * is the MAE recipe of SPEC §2 for a given batch.
+ * is the MAE recipe of docs/architecture.md §2 for a given batch.
  *
  * @param epochs         planned epochs (0 with a time budget: fit the cosine to the budget)
  * @param batch          images per forward-backward pass (a micro-batch when accumulating)

@@ -40,7 +40,7 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
      * probability 0.5 after normalisation); {@code shift}
      * (flip and a random crop of the image padded by an eighth of its side: translation without
      * resampling, the classic small-image augmentation); {@code light} (mild random-resized crop and
-     * flip); {@code imagenet} (SPEC §5 train transform);
+     * flip); {@code imagenet} (docs/architecture.md §5 train transform);
      * {@code finetune} (resize, RandomResizedCrop, flip, RandAugment(2, 14)).
      */
     public Transform trainTransform(String augment, CrateConfig c) {
@@ -89,7 +89,7 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
     }
 
     /**
-     * The MAE pre-training augmentation (SPEC §2): RandomResizedCrop(scale {@code cropScaleMin}–1,
+     * The MAE pre-training augmentation (docs/architecture.md §2): RandomResizedCrop(scale {@code cropScaleMin}–1,
      * ratio 3/4–4/3), horizontal flip, normalise.
      */
     public Transform pretrainTransform(int channels, int size, double cropScaleMin) {
@@ -99,7 +99,7 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
                 Transforms.normalize(p.mean(), p.std()));
     }
 
-    /** The evaluation transform that goes with a training augmentation: fine-tuning tests at h×w directly (SPEC §5). */
+    /** The evaluation transform that goes with a training augmentation: fine-tuning tests at h×w directly (architecture §5). */
     public Transform evalTransform(String augment, CrateConfig c) {
         return evalTransform(augment, c.channels(), c.imageHeight(), c.imageWidth());
     }

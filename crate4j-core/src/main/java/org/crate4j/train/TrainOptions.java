@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 /**
  * Everything a training run needs besides the model and the data. Defaults are the
- * Fashion-MNIST main job's; {@link #imagenetRecipe} and {@link #finetuneRecipe} are SPEC §5's.
+ * Fashion-MNIST main job's; {@link #imagenetRecipe} and {@link #finetuneRecipe} follow docs/architecture.md §5.
  *
  * @param epochs        planned epochs (0 with a time budget: fit the schedule to the budget)
  * @param batch         per-process batch of one forward-backward pass (a micro-batch when accumulating)

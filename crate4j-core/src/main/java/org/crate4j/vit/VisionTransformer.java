@@ -1,9 +1,6 @@
 package org.crate4j.vit;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.DoubleOptional;
@@ -11,14 +8,12 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
-import org.crate4j.CrateException;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
+import org.crate4j.model.AbstractClassifier;
 import org.crate4j.model.ConvStem;
-import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LayerTrace;
-import org.crate4j.model.ParameterKind;
 import org.crate4j.model.Layers;
 import org.crate4j.model.ParameterSpec;
 import org.crate4j.model.Parameters;
@@ -29,22 +24,16 @@ import org.crate4j.model.PositionEmbedding;
  * L pre-norm blocks {@code x = x + Attention(LN₁(x)); x = x + MLP(LN₂(x))}, a final LayerNorm,
  * and the class token into a Linear head. Parameters carry timm's state-dict keys.
  */
-public final class VisionTransformer implements ImageClassifier {
-    private final VitConfig config;
-    private final Parameters params;
-    private boolean training;
-    private Device device;
+public final class VisionTransformer extends AbstractClassifier<VisionTransformer, VitConfig> {
 
-    private VisionTransformer(VitConfig config, Parameters params, Device device) {
-        this.config = config;
-        this.params = params;
-        this.device = device;
+    private VisionTransformer(VitConfig config, Parameters params) {
+        super(config, params);
     }
 
     /** A new model with timm's default initialisation ({@link VitInit}), drawn from libtorch's RNG. */
     public static VisionTransformer create(VitConfig config) {
         Torch.init();
-        return new VisionTransformer(config, VitInit.reference(config.parameterSpecs()), Device.CPU);
+        return new VisionTransformer(config, VitInit.reference(config.parameterSpecs()));
     }
 
     /** A new model on {@code device}: drawn on the CPU, as {@link #create(VitConfig)}, then moved. */
@@ -54,39 +43,10 @@ public final class VisionTransformer implements ImageClassifier {
 
     /** A model around given tensors, one per spec of the config (already checked against its shapes). */
     public static VisionTransformer fromTensors(VitConfig config, Map<String, Tensor> tensors) {
-        Map<String, Tensor> own = new LinkedHashMap<>();
-        for (ParameterSpec s : config.parameterSpecs()) {
-            Tensor t = tensors.get(s.name());
-            if (t == null) {
-                throw new CrateException("no tensor for ViT parameter " + s.name());
-            }
-            own.put(s.name(), t.detach().requires_grad_(true));
-        }
-        Device device = own.isEmpty() ? Device.CPU : Device.of(own.values().iterator().next());
-        return new VisionTransformer(config, Parameters.of(own), device);
-    }
-
-    public VitConfig config() { return config; }
-    public Parameters parameters() { return params; }
-    /** Where the parameters live; callers put inputs there. */
-    public Device device() { return device; }
-
-    /** Moves the parameters to {@code target} in place (before an optimizer is made for them). */
-    public VisionTransformer to(Device target) {
-        if (!target.equals(device)) {
-            params.moveTo(target);
-            device = target;
-        }
-        return this;
+        return new VisionTransformer(config, trainable(config.parameterSpecs(), tensors, "ViT"));
     }
 
     @Override public String familyName() { return "ViT"; }
-
-    @Override
-    public Sizes sizes() {
-        return new Sizes(config.channels(), config.imageHeight(), config.imageWidth(), config.patchSize(), config.numClasses(),
-                config.dim(), config.depth());
-    }
 
     /** The (B, d) vector the head reads. */
     @Override
@@ -94,19 +54,11 @@ public final class VisionTransformer implements ImageClassifier {
         return pooled(forwardFeatures(images, null));
     }
 
-    @Override public Map<String, ParameterKind> kinds() { return ImageClassifier.kindsOf(specs()); }
     @Override public String format() { return VitWeights.FORMAT; }
     @Override public String configJson() { return VitWeights.toJson(config); }
 
-    @Override
-    public void save(Path path, Map<String, String> metadata) {
-        VitWeights.save(this, path, metadata);
-    }
-
     /** Name, shape and kind of every parameter: what initialisation and weight decay follow. */
     public List<ParameterSpec> specs() { return config.parameterSpecs(); }
-    public boolean isTraining() { return training; }
-    public VisionTransformer train(boolean on) { training = on; return this; }
 
     /** Logits (B, classes) for images (B, C, H, W). */
     public Tensor forward(Tensor images) {
@@ -120,15 +72,7 @@ public final class VisionTransformer implements ImageClassifier {
      */
     public Tensor forwardFeatures(Tensor images, List<VitLayerTrace> trace) {
         Tensor x = Scopes.keep(() -> embed(images));
-        for (int i = 0; i < config.depth(); i++) {
-            final int block = i;
-            final Tensor in = x;
-            x = Scopes.keep(() -> block(block, in, trace));
-            if (trace != null) {
-                Scopes.adopt(trace.get(trace.size() - 1).tensors());
-            }
-        }
-        final Tensor out = x;
+        Tensor out = layers(x, config.depth(), trace, this::block, VitLayerTrace::tensors);
         return Scopes.keep(() -> norm(out, VitKeys.FINAL_NORM));
     }
 
@@ -159,7 +103,7 @@ public final class VisionTransformer implements ImageClassifier {
 
     /** patch_embed, class token in front, pos_embed added: (B, 1 + N, d). */
     Tensor embed(Tensor images) {
-        checkInput(images);
+        checkImages(images, "ViT", config.channels(), config.patchSize());
         int gh = (int) images.size(2) / config.patchSize(), gw = (int) images.size(3) / config.patchSize();
         Tensor x = ConvStem.apply(images, p(VitKeys.weight(VitKeys.STEM)), p(VitKeys.bias(VitKeys.STEM)), config.patchSize());
         Tensor cls = p(VitKeys.CLASS_TOKEN).expand(x.size(0), 1, config.dim());
@@ -179,7 +123,7 @@ public final class VisionTransformer implements ImageClassifier {
             attended = torch.matmul(attention, qkv.values());
         } else {
             attended = torch.scaled_dot_product_attention(qkv.queries(), qkv.keys(), qkv.values(), new TensorOptional(),
-                    training ? config.attentionDropout() : 0.0, false, new DoubleOptional(), false);
+                    isTraining() ? config.attentionDropout() : 0.0, false, new DoubleOptional(), false);
         }
         Tensor x1 = x.add(dropout(attn.output(attended), config.dropout()));
         GeluMlp mlp = new GeluMlp(p(VitKeys.weight(VitKeys.fc1(i))), p(VitKeys.bias(VitKeys.fc1(i))),
@@ -198,27 +142,7 @@ public final class VisionTransformer implements ImageClassifier {
     }
 
     private Tensor dropout(Tensor x, double rate) {
-        return training && rate > 0 ? torch.dropout(x, rate, true) : x;
+        return isTraining() && rate > 0 ? torch.dropout(x, rate, true) : x;
     }
 
-    private void checkInput(Tensor images) {
-        if (images.dim() != 4 || images.size(1) != config.channels()) {
-            throw new CrateException("ViT expects images (B, " + config.channels() + ", H, W), got "
-                    + Arrays.toString(Torch.shape(images)));
-        }
-        if (images.size(2) % config.patchSize() != 0 || images.size(3) % config.patchSize() != 0) {
-            throw new CrateException("image " + images.size(2) + "x" + images.size(3)
-                    + " is not divisible by the patch size " + config.patchSize());
-        }
-    }
-
-    private static Tensor retained(Tensor t) {
-        Tensor d = t.detach();
-        d.retainReference();
-        return d;
-    }
-
-    private Tensor p(String name) {
-        return params.get(name);
-    }
 }

@@ -2,10 +2,11 @@ package org.crate4j.vit;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.crate4j.CrateException;
+import org.crate4j.model.ClassifierShape;
 import org.crate4j.model.ParameterSpec;
+import org.crate4j.model.ShapeBuilder;
 
 /**
  * The ViT baseline's architecture in timm's {@code VisionTransformer} layout (Dosovitskiy et al.,
@@ -19,7 +20,8 @@ import org.crate4j.model.ParameterSpec;
  * @param attentionDropout timm's attn_drop: on the attention weights
  */
 public record VitConfig(int imageHeight, int imageWidth, int patchSize, int channels, int numClasses,
-        int dim, int depth, int heads, int mlpHidden, double dropout, double attentionDropout) {
+        int dim, int depth, int heads, int mlpHidden, double dropout, double attentionDropout)
+        implements ClassifierShape {
 
     /** timm's LayerNorm eps for ViT (every norm: norm1, norm2 and the final norm). */
     public static final double LN_EPS = 1e-6;
@@ -81,14 +83,6 @@ public record VitConfig(int imageHeight, int imageWidth, int patchSize, int chan
         s.add(ParameterSpec.bias(VitKeys.bias(layer), out, in));
     }
 
-    public Map<String, long[]> parameterShapes() {
-        return ParameterSpec.shapes(parameterSpecs());
-    }
-
-    public long parameterCount() {
-        return ParameterSpec.count(parameterSpecs());
-    }
-
     /** Forward FLOPs per image (2 per multiply-add; the stem, GEMMs and attention products). */
     public long flopsPerImage() {
         long n = numTokens();
@@ -107,21 +101,12 @@ public record VitConfig(int imageHeight, int imageWidth, int patchSize, int chan
     }
 
     /** Defaults are ViT-B/16 on ImageNet-1k; {@code mlpHidden} 0 means 4·d (timm's mlp_ratio 4). */
-    public static final class Builder {
-        private int imageHeight = 224, imageWidth = 224, patchSize = 16, channels = 3, numClasses = 1000;
-        private int dim = 768, depth = 12, heads = 12, mlpHidden;
+    public static final class Builder extends ShapeBuilder<Builder> {
+        private int mlpHidden;
         private double dropout, attentionDropout;
 
         private Builder() {}
 
-        public Builder image(int height, int width) { imageHeight = height; imageWidth = width; return this; }
-        public Builder imageSize(int side) { return image(side, side); }
-        public Builder patchSize(int p) { patchSize = p; return this; }
-        public Builder channels(int c) { channels = c; return this; }
-        public Builder classes(int n) { numClasses = n; return this; }
-        public Builder dim(int d) { dim = d; return this; }
-        public Builder depth(int l) { depth = l; return this; }
-        public Builder heads(int h) { heads = h; return this; }
         public Builder mlpHidden(int w) { mlpHidden = w; return this; }
         public Builder dropout(double v) { dropout = v; return this; }
         public Builder attentionDropout(double v) { attentionDropout = v; return this; }

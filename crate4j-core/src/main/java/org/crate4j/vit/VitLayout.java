@@ -40,7 +40,7 @@ public final class VitLayout {
         }
         long[] fc1 = need(source, shapes, VitKeys.weight(VitKeys.fc1(0)), 2);
         VitConfig hint = opt.preset() == null ? null : VitPresets.get(opt.preset());
-        int[] grid = grid(source, (int) pos[1] - 1, patch, opt, hint);
+        int[] grid = opt.grid(source, "pos_embed", (int) pos[1] - 1, patch, presetGrid(hint, patch, (int) pos[1] - 1));
         int heads = headsFor(source, opt, hint, dim, depth);
         long[] head = shapes.get(VitKeys.weight(VitKeys.HEAD));
         int classes = opt.noHead() && opt.classes() > 0 ? opt.classes()
@@ -51,25 +51,10 @@ public final class VitLayout {
                 .dropout(base.dropout()).attentionDropout(base.attentionDropout()).build();
     }
 
-    private static int[] grid(String source, int patches, int patch, LoadOptions opt, VitConfig hint) {
-        if (opt.hasImageSize()) {
-            int gh = opt.imageHeight() / patch, gw = opt.imageWidth() / patch;
-            if (opt.imageHeight() % patch != 0 || opt.imageWidth() % patch != 0 || gh * gw != patches) {
-                throw new CrateException(source + ": pos_embed has " + patches + " patch positions, but a "
-                        + opt.imageHeight() + "x" + opt.imageWidth() + " image cut into " + patch + "x" + patch
-                        + " patches has " + gh * gw + ": pass the image size the weights were trained at");
-            }
-            return new int[] {gh, gw};
-        }
-        if (hint != null && hint.patchSize() == patch && hint.numPatches() == patches) {
-            return new int[] {hint.gridHeight(), hint.gridWidth()};
-        }
-        int side = (int) Math.round(Math.sqrt(patches));
-        if (side * side != patches) {
-            throw new CrateException(source + ": pos_embed has " + patches + " patch positions, which is not a square grid: "
-                    + "pass the image size it was trained at");
-        }
-        return new int[] {side, side};
+    /** The named preset's grid when it has this patch size and count, else null. */
+    private static int[] presetGrid(VitConfig hint, int patch, int patches) {
+        return hint != null && hint.patchSize() == patch && hint.numPatches() == patches
+                ? new int[] {hint.gridHeight(), hint.gridWidth()} : null;
     }
 
     private static int headsFor(String source, LoadOptions opt, VitConfig hint, int dim, int depth) {
@@ -98,16 +83,9 @@ public final class VitLayout {
     }
 
     private static long[] need(String source, Map<String, long[]> shapes, String key, int rank) {
-        long[] s = shapes.get(key);
-        if (s == null) {
-            throw new CrateException(source + ": no '" + key + "' tensor: this is not a timm ViT checkpoint"
-                    + (shapes.containsKey("conv1.weight") ? " (it looks like CRATE-α)"
-                    : shapes.containsKey("to_patch_embedding.1.weight") ? " (it looks like a CRATE classifier)"
-                    : shapes.containsKey("blocks.0.layers.0.0.fn.qkv.weight") ? " (it looks like CRATE-MAE)" : ""));
-        }
-        if (s.length != rank) {
-            throw new CrateException(source + ": '" + key + "' is " + StateDictCheck.shape(s) + ", expected rank " + rank);
-        }
-        return s;
+        return StateDictCheck.need(source, shapes, key, rank, "this is not a timm ViT checkpoint"
+                + (shapes.containsKey("conv1.weight") ? " (it looks like CRATE-α)"
+                : shapes.containsKey("to_patch_embedding.1.weight") ? " (it looks like a CRATE classifier)"
+                : shapes.containsKey("blocks.0.layers.0.0.fn.qkv.weight") ? " (it looks like CRATE-MAE)" : ""));
     }
 }

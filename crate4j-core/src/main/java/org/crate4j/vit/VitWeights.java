@@ -1,19 +1,14 @@
 package org.crate4j.vit;
 
-import com.google.gson.Gson;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
-import org.crate4j.CrateException;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.RawTensor;
-import org.crate4j.checkpoint.Safetensors;
-import org.crate4j.checkpoint.StateDictCheck;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
-import org.crate4j.engine.Torch;
+import org.crate4j.model.FamilySafetensors;
 import org.crate4j.model.LoadOptions;
+import org.crate4j.model.StrictLoad;
 
 /**
  * Loads and saves ViT weights: timm state dicts (torch.save files read by the safe unpickler, or
@@ -22,7 +17,6 @@ import org.crate4j.model.LoadOptions;
  */
 public final class VitWeights {
     public static final String FORMAT = CheckpointKind.VIT_FORMAT;
-    private static final Gson GSON = new Gson();
 
     private VitWeights() {}
 
@@ -38,7 +32,7 @@ public final class VitWeights {
     /** Builds the model from an already-read file; with {@code noHead} the head is freshly initialised. */
     public static VisionTransformer load(WeightsFile file, LoadOptions opt) {
         VitConfig config = configFor(file, opt);
-        Map<String, Tensor> values = StateDictCheck.strictValues(file, config.parameterSpecs(), VitKeys.HEAD + ".", opt.noHead(), hint(config),
+        Map<String, Tensor> values = StrictLoad.values(file, config.parameterSpecs(), VitKeys.HEAD + ".", opt.noHead(), hint(config),
                 VitInit::draw);
         return VisionTransformer.fromTensors(config, values);
     }
@@ -55,35 +49,15 @@ public final class VitWeights {
 
     /** Writes our safetensors: the tensors plus the config and any extra metadata. Atomic. */
     public static void save(VisionTransformer model, Path path, Map<String, String> extraMetadata) {
-        Map<String, RawTensor> out = new LinkedHashMap<>();
-        model.parameters().asMap().forEach((k, t) -> out.put(k, RawTensor.ofFloats(Torch.toFloats(t), Torch.shape(t))));
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", FORMAT);
-        meta.put("config", toJson(model.config()));
-        meta.putAll(extraMetadata);
-        Safetensors.write(path, out, meta);
+        FamilySafetensors.write(model, path, extraMetadata);
     }
 
     public static String toJson(VitConfig c) {
-        return GSON.toJson(c);
+        return FamilySafetensors.json(c);
     }
 
     public static VitConfig fromJson(String json) {
-        VitConfig c;
-        try {
-            c = GSON.fromJson(json, VitConfig.class);
-        } catch (RuntimeException e) {
-            // Gson wraps what the record's checks throw; name the check, not Gson
-            Throwable cause = e;
-            while (cause.getCause() != null && !(cause instanceof CrateException)) {
-                cause = cause.getCause();
-            }
-            throw new CrateException("ViT config in metadata is not valid: " + cause.getMessage(), e);
-        }
-        if (c == null) {
-            throw new CrateException("ViT config in metadata is empty");
-        }
-        return c;
+        return FamilySafetensors.config(json, VitConfig.class, "ViT");
     }
 
     private static String hint(VitConfig c) {

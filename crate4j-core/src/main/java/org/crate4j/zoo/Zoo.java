@@ -12,14 +12,14 @@ import org.crate4j.alpha.AlphaPresets;
 import org.crate4j.alpha.AlphaWeights;
 import org.crate4j.alpha.CrateAlpha;
 import org.crate4j.checkpoint.CheckpointKind;
-import org.crate4j.checkpoint.CrateWeights;
-import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.MaePresets;
+import org.crate4j.mae.MaeWeights;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.CrateWeights;
 import org.crate4j.model.ImageClassifier;
 import org.crate4j.model.LoadOptions;
 import org.crate4j.model.Presets;
@@ -129,7 +129,7 @@ public final class Zoo {
                 TostConfig c = TostPresets.get(preset).with(b -> {
                     if (fit.imageSize() > 0) b.imageSize(fit.imageSize());
                     if (fit.channels() > 0) b.channels(fit.channels());
-                    if (fit.classes() > 0) b.numClasses(fit.classes());
+                    if (fit.classes() > 0) b.classes(fit.classes());
                     if (fit.dropout() >= 0) b.attentionDropout(fit.dropout());
                 });
                 return Tost.create(c, device);

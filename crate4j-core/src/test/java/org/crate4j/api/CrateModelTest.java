@@ -14,13 +14,13 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.data.FloatImage;
 import org.crate4j.data.ImageFiles;
 import org.crate4j.data.Preprocessing;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.ClassifierParityTest;
 import org.crate4j.model.Crate;
+import org.crate4j.model.CrateWeights;
 import org.crate4j.model.LayerTrace;
 import org.junit.jupiter.api.Test;
 

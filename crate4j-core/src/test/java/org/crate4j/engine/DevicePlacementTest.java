@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +11,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.crate4j.SourceCode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,7 +70,7 @@ class DevicePlacementTest {
 
     /** "line: text" for every factory call outside comments and string literals. */
     static List<String> violations(String source) {
-        String code = withoutCommentsAndStrings(source);
+        String code = SourceCode.withoutCommentsAndStrings(source);
         String[] lines = code.split("\n", -1), original = source.split("\n", -1);
         List<String> out = new ArrayList<>();
         for (int i = 0; i < lines.length; i++) {
@@ -82,42 +82,5 @@ class DevicePlacementTest {
             }
         }
         return out;
-    }
-
-    /** The source with comments, string, text-block and char literals blanked out; line breaks kept. */
-    static String withoutCommentsAndStrings(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        int i = 0, n = s.length();
-        while (i < n) {
-            char c = s.charAt(i);
-            if (s.startsWith("//", i)) {
-                while (i < n && s.charAt(i) != '\n') {
-                    i++;
-                }
-            } else if (s.startsWith("/*", i)) {
-                int end = s.indexOf("*/", i + 2);
-                i = blank(s, i, end < 0 ? n : end + 2, b);
-            } else if (s.startsWith("\"\"\"", i)) {
-                int end = s.indexOf("\"\"\"", i + 3);
-                i = blank(s, i, end < 0 ? n : end + 3, b);
-            } else if (c == '"' || c == '\'') {
-                int j = i + 1;
-                while (j < n && s.charAt(j) != c && s.charAt(j) != '\n') {
-                    j += s.charAt(j) == '\\' ? 2 : 1;
-                }
-                i = blank(s, i, Math.min(n, j + 1), b);
-            } else {
-                b.append(c);
-                i++;
-            }
-        }
-        return b.toString();
-    }
-
-    private static int blank(String s, int from, int to, StringBuilder b) {
-        for (int k = from; k < to; k++) {
-            b.append(s.charAt(k) == '\n' ? '\n' : ' ');
-        }
-        return to;
     }
 }

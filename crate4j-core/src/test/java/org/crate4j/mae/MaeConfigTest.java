@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import org.crate4j.CrateException;
 import org.crate4j.engine.Torch;
+import org.crate4j.model.Attention;
+import org.crate4j.model.ParameterKind;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -74,6 +76,48 @@ class MaeConfigTest {
         assertFalse(m.positionTables().get("pos_embed").requires_grad());
         assertTrue(m.parameters().get("mask_token").requires_grad());
         assertEquals(new ArrayList<>(c.parameterShapes().keySet()), new ArrayList<>(m.stateDict().keySet()));
+    }
+
+    @Test
+    void tssaAddsOneTemperaturePerHeadAndLayerToTheCount() {
+        MaeConfig base = MaePresets.get("crate-mae-base"), tssa = base.withAttention(Attention.TSSA);
+        assertEquals(44_335_872L + 12 * 12 + 12 * 12, tssa.parameterCount(), "temp (12, 1) in 12 encoder and 12 decoder layers");
+        assertArrayEquals(new long[] {12, 1}, tssa.parameterShapes().get("blocks.0.layers.0.0.fn.temp"));
+        assertArrayEquals(new long[] {12, 1}, tssa.parameterShapes().get("decoder_blocks.11.layers.0.1.fn.temp"));
+        List<String> layer = new ArrayList<>(tssa.parameterShapes().keySet()).subList(8, 12);
+        assertEquals(List.of("blocks.0.layers.0.0.fn.temp", "blocks.0.layers.0.0.fn.qkv.weight", "blocks.0.layers.0.0.fn.to_out.0.weight",
+                "blocks.0.layers.0.0.fn.to_out.0.bias"), layer, "the module's own temp before its qkv and to_out");
+        MaeConfig oneHead = MaeConfig.of(32, 8, 3, 64, 2, 1).withAttention(Attention.TSSA);
+        assertTrue(oneHead.parameterShapes().containsKey("blocks.0.layers.0.0.fn.to_out.0.weight"), "TSSA projects out even with one head");
+        assertTrue(tssa.flopsPerImage() < base.flopsPerImage(), "no n² term");
+    }
+
+    @Test
+    void freshTssaTemperaturesAreOneAndExemptFromWeightDecay() {
+        MaeConfig c = MaeConfig.of(16, 4, 1, 16, 2, 4).withAttention(Attention.TSSA);
+        CrateMae m = CrateMae.create(c);
+        for (String k : List.of("blocks.1.layers.0.0.fn.temp", "decoder_blocks.0.layers.0.1.fn.temp")) {
+            assertArrayEquals(new float[] {1, 1, 1, 1}, Torch.toFloats(m.parameters().get(k)), k);
+            assertEquals(ParameterKind.TEMPERATURE, m.kinds().get(k));
+            assertFalse(m.kinds().get(k).decays(), k);
+        }
+        assertTrue(m.kinds().get("blocks.1.layers.0.0.fn.qkv.weight").decays());
+        assertFalse(m.kinds().get("cls_token").decays());
+        assertFalse(m.kinds().containsKey("pos_embed"), "the fixed tables are not trained");
+        assertEquals(m.parameters().names(), m.kinds().keySet());
+    }
+
+    @Test
+    void configJsonNamesTssaAndLeavesMssaFilesAsTheyWere() {
+        MaeConfig mssa = MaePresets.get("crate-mae-fmnist");
+        String json = MaeWeights.configToJson(mssa);
+        assertFalse(json.contains("attention"), json);
+        assertEquals(mssa, MaeWeights.configFromJson(json), "a config without the field reads as MSSA");
+        MaeConfig tssa = mssa.withAttention(Attention.TSSA);
+        assertTrue(MaeWeights.configToJson(tssa).contains("\"attention\":\"TSSA\""));
+        assertEquals(tssa, MaeWeights.configFromJson(MaeWeights.configToJson(tssa)));
+        assertEquals(Attention.TSSA, tssa.withShape(4, 32, 2, 2, 1).withImageSize(32).withChannels(3).withMaskRatio(0.5)
+                .withNormPixLoss(false).withSparsity(0.2, 0.3).withHeads(4, 2).attention(), "every with* keeps the step");
     }
 
     @Test

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.crate4j.checkpoint.MaeWeights;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.engine.Torch;
@@ -23,8 +22,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * CRATE-MAE against an independent PyTorch implementation of SPEC §2
- * (tools/fixtures/make_mae_fixtures.py): same weights, images and masking noise. 1e-4 absolute
+ * CRATE-MAE against an independent PyTorch implementation of docs/architecture.md §2
+ * (tools/fixtures/make_mae_fixtures.py): same weights, images and masking noise; mae_tssa
+ * compresses with TSSA instead of MSSA (more of it in {@link MaeTssaParityTest}). 1e-4 absolute
  * is fp32 rounding through a few layers, with the ISTA step fused on our side and not on theirs.
  */
 class MaeParityTest {
@@ -65,7 +65,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void readsTheArchitectureOffShapesAndTrainingArguments(String name) {
         JsonObject cfg = config(name);
         MaeConfig c = load(name).config();
@@ -80,7 +80,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void matchesPyTorchOnMaskLatentPredictionAndLoss(String name) {
         CrateMae model = load(name);
         Map<String, RawTensor> want = expected(name);
@@ -100,7 +100,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void fusedAttentionWithoutGradientGivesTheSamePrediction(String name) {
         CrateMae model = load(name);
         Map<String, RawTensor> want = expected(name);
@@ -111,7 +111,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void tracesTheFirstEncoderLayer(String name) {
         CrateMae model = load(name);
         Map<String, RawTensor> want = expected(name);
@@ -126,7 +126,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void generatedPositionTableEqualsThePythonOne(String name) {
         CrateMae loaded = load(name);
         CrateMae fresh = CrateMae.create(loaded.config());
@@ -141,7 +141,7 @@ class MaeParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mae_plain", "mae_normpix"})
+    @ValueSource(strings = {"mae_plain", "mae_normpix", "mae_tssa"})
     void reconstructionPastesTheVisiblePatches(String name) {
         CrateMae model = load(name);
         Map<String, RawTensor> want = expected(name);

@@ -12,7 +12,6 @@ import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.engine.Torch;

@@ -11,7 +11,6 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.engine.Torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,7 +103,8 @@ class CrateModelTest {
     @Test
     void safetensorsRoundTripKeepsConfigAndValuesExactly() {
         Torch.seed(5);
-        CrateConfig c = new CrateConfig(24, 40, 8, 1, 3, 48, 2, 3, 16, Pooling.MEAN, 0.1, 0.2, 0, 0, 12, 20);
+        CrateConfig c = CrateConfig.builder().image(24, 40).patchSize(8).channels(1).classes(3).dim(48).depth(2).heads(3).headDim(16)
+                .pool(Pooling.MEAN).lambda(0.2).patchWindow(12).patchCode(20).build();
         Crate m = Crate.create(c);
         Path f = tmp.resolve("m.safetensors");
         CrateWeights.save(m, f, Map.of());
@@ -147,9 +147,9 @@ class CrateModelTest {
         assertTrue(odd.getMessage().contains("patch window 10 must be the patch size 7 plus an even margin"), odd.getMessage());
         assertThrows(CrateException.class, () -> c.withPatchWindow(5));
         // configs written before the window existed read as K = P
-        String old = org.crate4j.checkpoint.ConfigJson.toJson(CrateConfig.of(28, 7, 1, 10, 32, 1, 2)).replace(",\"patchWindow\":7", "");
+        String old = org.crate4j.model.ConfigJson.toJson(CrateConfig.of(28, 7, 1, 10, 32, 1, 2)).replace(",\"patchWindow\":7", "");
         assertTrue(!old.contains("patchWindow"), old);
-        assertEquals(7, org.crate4j.checkpoint.ConfigJson.fromJson(old).patchWindow());
+        assertEquals(7, org.crate4j.model.ConfigJson.fromJson(old).patchWindow());
     }
 
     @Test
@@ -175,9 +175,9 @@ class CrateModelTest {
         }
         assertThrows(CrateException.class, () -> c.withPatchCode(-1));
         // configs written before the code existed read as 0 (pixels embedded directly)
-        String old = org.crate4j.checkpoint.ConfigJson.toJson(c).replace(",\"patchCode\":64", "");
+        String old = org.crate4j.model.ConfigJson.toJson(c).replace(",\"patchCode\":64", "");
         assertTrue(!old.contains("patchCode"), old);
-        assertEquals(0, org.crate4j.checkpoint.ConfigJson.fromJson(old).patchCode());
+        assertEquals(0, org.crate4j.model.ConfigJson.fromJson(old).patchCode());
     }
 
     @Test

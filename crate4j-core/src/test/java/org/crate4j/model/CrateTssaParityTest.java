@@ -11,8 +11,6 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.crate4j.checkpoint.ConfigJson;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.checkpoint.RawTensor;
 import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Torch;

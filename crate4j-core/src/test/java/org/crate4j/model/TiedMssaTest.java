@@ -12,8 +12,6 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.crate4j.checkpoint.ConfigJson;
-import org.crate4j.checkpoint.CrateWeights;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.junit.jupiter.api.Test;

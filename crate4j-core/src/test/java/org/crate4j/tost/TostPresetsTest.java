@@ -87,7 +87,7 @@ public class TostPresetsTest {
 
     @Test
     void configRoundTripsThroughItsBuilderAndJson() {
-        TostConfig c = TostPresets.get("tost-cab-small-24-p16").with(b -> b.numClasses(10).imageSize(32, 48).dropPath(0.1));
+        TostConfig c = TostPresets.get("tost-cab-small-24-p16").with(b -> b.classes(10).image(32, 48).dropPath(0.1));
         assertEquals(10, c.numClasses());
         assertEquals(384, c.dim());
         assertEquals(c, c.toBuilder().build());

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** What a trainer needs from the model: gradients everywhere, a loss that falls, dropout only when asked. */
 public class TostTrainingTest {
-    private static final TostConfig SMALL = TostConfig.builder().imageSize(32).dim(16).depth(2).heads(2).numClasses(4)
+    private static final TostConfig SMALL = TostConfig.builder().imageSize(32).dim(16).depth(2).heads(2).classes(4)
             .mlpRatio(2).build();
 
     @Test

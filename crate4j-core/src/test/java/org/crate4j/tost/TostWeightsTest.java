@@ -101,7 +101,7 @@ public class TostWeightsTest {
     @Test
     void aFreshModelSavesAndLoadsWithItsOwnConfig() throws Exception {
         Torch.seed(2);
-        TostConfig c = TostConfig.builder().imageSize(32).patchSize(8).dim(16).depth(1).heads(2).numClasses(3)
+        TostConfig c = TostConfig.builder().imageSize(32).patchSize(8).dim(16).depth(1).heads(2).classes(3)
                 .qkvBias(false).tokensNorm(false).mlpRatio(2).build();
         Tost m = Tost.create(c);
         Path out = dir.resolve("fresh.safetensors");

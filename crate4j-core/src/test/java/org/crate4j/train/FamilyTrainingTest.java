@@ -40,7 +40,7 @@ class FamilyTrainingTest {
     /** A 16 × 16 grey ToST with a patch-8 stem (a 2 × 2 grid), dropout on, so that resume must redraw the same masks. */
     static final class TostPresets16 {
         static TostConfig tiny() {
-            return org.crate4j.tost.TostPresets.get("tost-fmnist").with(b -> b.imageSize(16).numClasses(2).dim(16).depth(2).heads(2)
+            return org.crate4j.tost.TostPresets.get("tost-fmnist").with(b -> b.imageSize(16).classes(2).dim(16).depth(2).heads(2)
                     .dropout(0.1));
         }
     }

@@ -1,12 +1,9 @@
-package org.crate4j.checkpoint;
+package org.crate4j.model;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import org.crate4j.CrateException;
-import org.crate4j.model.Attention;
-import org.crate4j.model.CrateConfig;
-import org.crate4j.model.MssaOutput;
 
 /** The classifier config as JSON, for safetensors metadata and run directories. */
 public final class ConfigJson {

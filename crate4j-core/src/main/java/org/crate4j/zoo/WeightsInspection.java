@@ -1,4 +1,4 @@
-package org.crate4j.checkpoint;
+package org.crate4j.zoo;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,9 +12,19 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.checkpoint.DType;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.Safetensors;
+import org.crate4j.checkpoint.StateDictCheck;
+import org.crate4j.checkpoint.TorchCheckpoint;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.io.Inputs;
 import org.crate4j.mae.MaeConfig;
+import org.crate4j.mae.MaeWeights;
+import org.crate4j.model.Attention;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.CrateWeights;
 import org.crate4j.model.Presets;
 
 /**
@@ -89,7 +99,7 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
         Parts parts = switch (kind) {
             case CLASSIFIER -> classifier(file, preset, heads);
             case MAE -> mae(new MaeWeights.Source(file, args), preset, heads);
-            // their configs are read by their families' loaders (org.crate4j.zoo.FileSummary), above this package
+            // their configs are read by their families' loaders, in FileSummary
             case CRATE_ALPHA, VIT, TOST -> new Parts(null, null, true, null, Map.of());
             default -> new Parts(null, null, false, "none of the families' keys: not a CRATE classifier (to_patch_embedding, "
                     + "transformer.layers.*), a CRATE-MAE (patch_embed.proj, blocks.*.layers.*), a CRATE-α (conv1, *.1.fn.D1), "
@@ -117,7 +127,7 @@ public record WeightsInspection(Path path, CheckpointKind kind, String container
         } catch (CrateException e) {
             return new Parts(null, null, false, e.getMessage(), Map.of());
         }
-        int h = shaped.attention() == org.crate4j.model.Attention.TSSA ? CrateWeights.infer(source, file.shapes(), opt).heads() // temp's rows
+        int h = shaped.attention() == Attention.TSSA ? CrateWeights.infer(source, file.shapes(), opt).heads() // temp's rows
                 : CrateWeights.headsFor(source, file.shapes(), opt, shaped); // a contradicting --heads fails here, as in the loaders
         CrateConfig c = h > 0 ? shaped.withHeads(h, shaped.innerDim() / h) : standIn(shaped, file.shapes());
         return new Parts(c, null, h > 0, null, c.parameterShapes());

@@ -1,4 +1,4 @@
-package org.crate4j.checkpoint;
+package org.crate4j.zoo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,11 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.Map;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Torch;
 import org.crate4j.mae.CrateMae;
 import org.crate4j.mae.MaeConfig;
+import org.crate4j.mae.MaeWeights;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
+import org.crate4j.model.CrateWeights;
 import org.crate4j.model.Presets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,15 +57,22 @@ class NamedPresetTest {
     }
 
     @Test
-    void aPresetOfTheOtherFamilyIsAnError() {
+    void aPresetOfTheOtherFamilyIsAnErrorThatNamesTheFamily() {
         WeightsFile file = WeightsFile.read(classifier());
-        CrateException e = assertThrows(CrateException.class, () -> CrateWeights.configFor(file, named("crate-mae-base")));
+        CrateException e = assertThrows(CrateException.class,
+                () -> NamedPreset.requireOf(CheckpointKind.CLASSIFIER, "crate-mae-base", file.path()));
         assertTrue(e.getMessage().startsWith("--model crate-mae-base is a CRATE-MAE preset but " + file.path() + " is a CRATE classifier"),
                 e.getMessage());
+        // the classifier's loader knows its own presets only (it sits below the registry)
+        e = assertThrows(CrateException.class, () -> CrateWeights.configFor(file, named("crate-mae-base")));
+        assertTrue(e.getMessage().startsWith("unknown model 'crate-mae-base': choose one of crate-tiny"), e.getMessage());
         MaeWeights.Source src = MaeWeights.read(mae());
         e = assertThrows(CrateException.class, () -> MaeWeights.configFor(src, maeNamed("crate-tiny")));
         assertTrue(e.getMessage().startsWith("--model crate-tiny is a CRATE classifier preset but " + src.file().path() + " is a CRATE-MAE"),
                 e.getMessage());
+        CrateException viaRegistry = assertThrows(CrateException.class,
+                () -> NamedPreset.requireOf(CheckpointKind.MAE, "crate-tiny", src.file().path()));
+        assertEquals(e.getMessage(), viaRegistry.getMessage());
     }
 
     @Test
@@ -78,9 +89,9 @@ class NamedPresetTest {
     void theArchitectureComparedLeavesOutClassesAndInputSize() {
         CrateConfig tiny = Presets.get("crate-tiny");
         CrateConfig fineTuned = tiny.withClasses(10).withChannels(1).withImageSize(32, 32);
-        assertEquals(NamedPreset.architecture(tiny), NamedPreset.architecture(fineTuned));
-        assertEquals("dim 384, depth 12, 6 heads of width 64, patch 16", NamedPreset.architecture(tiny));
+        assertEquals(CrateWeights.architecture(tiny), CrateWeights.architecture(fineTuned));
+        assertEquals("dim 384, depth 12, 6 heads of width 64, patch 16", CrateWeights.architecture(tiny));
         assertEquals("dim 128, depth 6, 4 heads of width 32, patch 7 in 11x11 windows, 256 code atoms",
-                NamedPreset.architecture(Presets.get("crate-fmnist")));
+                CrateWeights.architecture(Presets.get("crate-fmnist")));
     }
 }

@@ -1,4 +1,4 @@
-package org.crate4j.checkpoint;
+package org.crate4j.model;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -6,19 +6,16 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.StateDictCheck;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
-import org.crate4j.model.Attention;
-import org.crate4j.model.Crate;
-import org.crate4j.model.CrateConfig;
-import org.crate4j.model.Mssa;
-import org.crate4j.model.MssaOutput;
-import org.crate4j.model.Pooling;
-import org.crate4j.model.Presets;
 
 /** Loads and saves CRATE classifier weights: the reference's checkpoints and our safetensors. */
 public final class CrateWeights {
-    public static final String FORMAT = "crate4j-classifier";
+    public static final String FORMAT = CheckpointKind.CLASSIFIER_FORMAT;
     /** The classifier's head: mlp_head (LN + Linear) and, in the segmentation demo's layout, a second Linear head. */
     private static final List<String> HEAD_PREFIXES = List.of("mlp_head.", "head.");
     /** Layer 0's compression block, whose tensors tell the heads and the form (TSSA, tied or free MSSA). */
@@ -91,15 +88,17 @@ public final class CrateWeights {
 
     /**
      * The architecture: our metadata when present, else inferred from the tensor shapes. A named
-     * preset must be a classifier's; beside our metadata it only warns when it differs ({@link NamedPreset}).
+     * preset must be a classifier's; beside our metadata it only warns when it differs ({@link PresetMismatch}).
      */
     public static CrateConfig configFor(WeightsFile file, Options opt) {
         CheckpointKind.require(CheckpointKind.CLASSIFIER, file);
-        NamedPreset.requireOf(CheckpointKind.CLASSIFIER, opt.preset(), file.path());
+        requirePreset(opt.preset());
         String json = file.metadata().get("config");
         if (json != null && FORMAT.equals(file.metadata().get("format"))) {
             CrateConfig c = ConfigJson.fromJson(json);
-            NamedPreset.warnIfOther(opt.preset(), file.path(), c);
+            if (opt.preset() != null) {
+                PresetMismatch.warn(opt.preset(), architecture(Presets.get(opt.preset())), file.path(), architecture(c));
+            }
             if (opt.heads() > 0 && opt.heads() != c.heads()) {
                 throw new CrateException(file.path() + " was saved with " + c.heads() + " heads of width " + c.headDim()
                         + ", which --heads " + opt.heads() + " contradicts: drop --heads");
@@ -107,6 +106,20 @@ public final class CrateWeights {
             return opt.noHead() ? withoutHead(c, opt.classes()) : c;
         }
         return infer(file.path().toString(), file.shapes(), opt);
+    }
+
+    /** Refuses a named preset that is no classifier preset ({@code org.crate4j.zoo.NamedPreset} also names the other family's). */
+    private static void requirePreset(String preset) {
+        if (preset != null && !Presets.exists(preset)) {
+            throw new CrateException("unknown model '" + preset + "': choose one of " + String.join(", ", Presets.all().keySet()));
+        }
+    }
+
+    /** What fixes the tensors' shapes and the attention; the classes and the input size may differ from a preset's. */
+    public static String architecture(CrateConfig c) {
+        return "dim " + c.dim() + ", depth " + c.depth() + ", " + c.heads() + " heads of width " + c.headDim() + ", patch " + c.patchSize()
+                + (c.patchWindow() > c.patchSize() ? " in " + c.patchWindow() + "x" + c.patchWindow() + " windows" : "")
+                + (c.patchCode() > 0 ? ", " + c.patchCode() + " code atoms" : "");
     }
 
     /** A fresh one-stage head in place of the file's (for {@code classes} > 0, that many classes). */
@@ -174,11 +187,12 @@ public final class CrateWeights {
         int inner = (int) qkv[0];
         int[] head = headFrom(shapes, hint);
         Pooling pool = opt.pool() != null ? opt.pool() : hint != null ? hint.pool() : Pooling.CLS;
-        CrateConfig base = hint != null ? hint : CrateConfig.of(grid[0] * patch, patch, channels, head[0], dim, depth, 1);
-        return new CrateConfig(grid[0] * patch, grid[1] * patch, patch, channels, head[0], dim, depth, 1,
-                inner, pool, base.eta(), base.lambda(), base.dropout(), base.embDropout(), window,
-                shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0,
-                head[1], shapes.containsKey(TSSA_TEMPERATURE) ? Attention.TSSA : Attention.MSSA, mssaFrom(shapes));
+        int code = shapes.containsKey("to_patch_embedding.code.weight") ? (int) shapes.get("to_patch_embedding.code.weight")[0] : 0;
+        // η, λ and dropout: the preset's, or the defaults
+        CrateConfig.Builder base = hint != null ? hint.toBuilder() : CrateConfig.builder();
+        return base.image(grid[0] * patch, grid[1] * patch).patchSize(patch).channels(channels).classes(head[0]).dim(dim)
+                .depth(depth).heads(1).headDim(inner).pool(pool).patchWindow(window).patchCode(code).headHidden(head[1])
+                .attention(shapes.containsKey(TSSA_TEMPERATURE) ? Attention.TSSA : Attention.MSSA).mssa(mssaFrom(shapes)).build();
     }
 
     /** Tied when layer 0's MSSA carries the tied form's scale (our layout); the reference's free projection otherwise. */
@@ -284,15 +298,8 @@ public final class CrateWeights {
     }
 
     private static long[] need(String source, Map<String, long[]> shapes, String key, int rank) {
-        long[] s = shapes.get(key);
-        if (s == null) {
-            throw new CrateException(source + ": no '" + key + "' tensor: this is not a CRATE classifier checkpoint"
-                    + (shapes.containsKey("blocks.0.layers.0.0.fn.qkv.weight") ? " (it looks like CRATE-MAE: use the mae commands)" : ""));
-        }
-        if (s.length != rank) {
-            throw new CrateException(source + ": '" + key + "' is " + StateDictCheck.shape(s) + ", expected rank " + rank);
-        }
-        return s;
+        return StateDictCheck.need(source, shapes, key, rank, "this is not a CRATE classifier checkpoint"
+                + (shapes.containsKey("blocks.0.layers.0.0.fn.qkv.weight") ? " (it looks like CRATE-MAE: use the mae commands)" : ""));
     }
 
     private static CrateException contradiction(String source, int heads, String what, CrateConfig preset, String fix) {
@@ -309,12 +316,6 @@ public final class CrateWeights {
 
     /** Writes our safetensors: the tensors plus the config and preprocessing as metadata. Atomic. */
     public static void save(Crate model, Path path, Map<String, String> extraMetadata) {
-        Map<String, RawTensor> out = new LinkedHashMap<>();
-        model.parameters().asMap().forEach((k, t) -> out.put(k, RawTensor.ofFloats(Torch.toFloats(t), Torch.shape(t))));
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", FORMAT);
-        meta.put("config", ConfigJson.toJson(model.config()));
-        meta.putAll(extraMetadata);
-        Safetensors.write(path, out, meta);
+        FamilySafetensors.write(model, path, extraMetadata);
     }
 }

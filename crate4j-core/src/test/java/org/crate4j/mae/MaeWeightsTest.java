@@ -1,4 +1,4 @@
-package org.crate4j.checkpoint;
+package org.crate4j.mae;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,9 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.engine.Torch;
-import org.crate4j.mae.CrateMae;
-import org.crate4j.mae.MaeConfig;
+import org.crate4j.model.CrateWeights;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

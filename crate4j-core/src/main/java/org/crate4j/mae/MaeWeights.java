@@ -1,8 +1,8 @@
-package org.crate4j.checkpoint;
+package org.crate4j.mae;
 
 import com.google.gson.Gson;
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -10,28 +10,37 @@ import java.util.Map;
 import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
+import org.crate4j.checkpoint.CheckpointKind;
+import org.crate4j.checkpoint.PickledObject;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.Safetensors;
+import org.crate4j.checkpoint.StateDictCheck;
+import org.crate4j.checkpoint.TorchCheckpoint;
+import org.crate4j.checkpoint.WeightsFile;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.io.Inputs;
-import org.crate4j.mae.CrateMae;
-import org.crate4j.mae.MaeConfig;
-import org.crate4j.mae.MaePresets;
+import org.crate4j.model.Attention;
+import org.crate4j.model.PresetMismatch;
+import org.crate4j.model.Presets;
 
 /**
  * Loads and saves CRATE-MAE weights: the MAE training code's checkpoints
  * ({@code {model, optimizer, epoch, scaler, args}}, read safely) and our safetensors.
  */
 public final class MaeWeights {
-    public static final String FORMAT = "crate4j-mae";
+    public static final String FORMAT = CheckpointKind.MAE_FORMAT;
     private static final Gson GSON = new Gson();
     /** What an encoder-only load does without: read when present, else the fresh value. */
     private static final Set<String> OPTIONAL_FOR_ENCODER = Set.of("pos_embed", "decoder_pos_embed", "mask_token");
+    /** TSSA's per-head temperatures (h, 1) in the first encoder and decoder layer: their presence tells TSSA from MSSA. */
+    private static final String ENCODER_TEMP = "blocks.0.layers.0.0.fn.temp", DECODER_TEMP = "decoder_blocks.0.layers.0.1.fn.temp";
 
     private MaeWeights() {}
 
     /**
      * How to read a weights file. Null / 0 fields mean "from the file, else the preset, else the
-     * SPEC default".
+     * default of docs/architecture.md §2".
      *
      * @param preset       a {@code crate-mae-*} preset supplying heads, λ and the rest
      * @param heads        encoder heads (cannot be read off the shapes)
@@ -101,6 +110,7 @@ public final class MaeWeights {
         }
         Map<String, long[]> found = new LinkedHashMap<>();
         tensors.forEach((k, v) -> found.put(k, v.shape()));
+        requireAttention(path.toString(), config, found);
         StateDictCheck.requireExact(path.toString(), expected, found, hint(config, opt));
         Map<String, Tensor> values = new LinkedHashMap<>();
         if (expected.size() < config.parameterShapes().size()) {
@@ -116,19 +126,39 @@ public final class MaeWeights {
     /**
      * The architecture: our metadata when present, else inferred from the shapes and the training
      * arguments. A named preset must be a CRATE-MAE's; beside our metadata it only warns when it
-     * differs ({@link NamedPreset}).
+     * differs ({@link PresetMismatch}).
      */
     public static MaeConfig configFor(Source src, Options opt) {
         WeightsFile file = src.file();
         CheckpointKind.require(CheckpointKind.MAE, file);
-        NamedPreset.requireOf(CheckpointKind.MAE, opt.preset(), file.path());
+        requirePreset(opt.preset(), file.path());
         String json = file.metadata().get("config");
         if (json != null && FORMAT.equals(file.metadata().get("format"))) {
             MaeConfig c = configFromJson(json);
-            NamedPreset.warnIfOther(opt.preset(), file.path(), c);
+            if (opt.preset() != null) {
+                PresetMismatch.warn(opt.preset(), architecture(MaePresets.get(opt.preset())), file.path(), architecture(c));
+            }
             return overridden(c, opt);
         }
         return infer(file.path().toString(), file.shapes(), src.args(), opt);
+    }
+
+    /** Refuses a {@code preset} (null: none) that is no CRATE-MAE preset, naming the classifier's when it is one of those. */
+    public static void requirePreset(String preset, Path file) {
+        if (preset == null || MaePresets.exists(preset)) {
+            return;
+        }
+        String choices = String.join(", ", MaePresets.all().keySet());
+        throw new CrateException(Presets.exists(preset)
+                ? "--model " + preset + " is a CRATE classifier preset but " + file + " is " + CheckpointKind.MAE.label()
+                        + ": drop --model or name one of " + choices
+                : "unknown model '" + preset + "': choose one of " + choices);
+    }
+
+    /** What fixes the tensors' shapes; the input size may differ from a preset's. */
+    public static String architecture(MaeConfig c) {
+        return "dim " + c.encoderDim() + ", depth " + c.encoderDepth() + " + decoder " + c.decoderDepth() + ", " + c.encoderHeads() + "/"
+                + c.decoderHeads() + " heads, patch " + c.patchSize();
     }
 
     /**
@@ -152,18 +182,21 @@ public final class MaeWeights {
             decoderDepth = hint != null ? hint.decoderDepth() : depth; // absent decoder: the strict check decides
         }
         int image = imageSize(source, shapes, args, hint, patch);
-        int heads = opt.heads() > 0 ? opt.heads() : presetHeads(hint, dim, depth, true);
+        Attention attention = attentionOf(source, shapes);
+        long[] temp = shapes.get(ENCODER_TEMP), decoderTemp = shapes.get(DECODER_TEMP);
+        // TSSA's temperatures have one row per head; MSSA's heads cannot be read off the shapes
+        int heads = opt.heads() > 0 ? opt.heads() : temp != null ? (int) temp[0] : presetHeads(hint, dim, depth, true);
         if (heads <= 0) {
             throw new CrateException(source + ": heads cannot be read off the shapes (width " + dim + ", depth " + depth
                     + "): pass --heads H or a matching --model crate-mae-* preset");
         }
         int decoderHeads = opt.decoderHeads() > 0 ? opt.decoderHeads() : opt.heads() > 0 ? opt.heads()
-                : presetHeads(hint, dim, depth, false);
+                : decoderTemp != null ? (int) decoderTemp[0] : presetHeads(hint, dim, depth, false);
         MaeConfig base = hint != null ? hint : MaeConfig.of(image, patch, channels, dim, depth, heads);
         double ratio = args.get("mask_ratio") instanceof Number n ? n.doubleValue() : base.maskRatio();
         boolean normPix = args.get("norm_pix_loss") instanceof Boolean b ? b : base.normPixLoss();
         MaeConfig c = new MaeConfig(image, patch, channels, dim, depth, heads, dim, decoderDepth,
-                decoderHeads > 0 ? decoderHeads : heads, base.eta(), base.lambda(), ratio, normPix);
+                decoderHeads > 0 ? decoderHeads : heads, base.eta(), base.lambda(), ratio, normPix, attention);
         return overridden(c, opt);
     }
 
@@ -178,8 +211,16 @@ public final class MaeWeights {
         Safetensors.write(path, out, meta);
     }
 
+    /**
+     * The config's fields in order; {@code attention} only when it is not MSSA, so that an MSSA
+     * model's files stay as they were before the field existed (a missing field reads as MSSA).
+     */
     public static String configToJson(MaeConfig c) {
-        return GSON.toJson(c);
+        JsonObject o = GSON.toJsonTree(c).getAsJsonObject();
+        if (c.attention() == Attention.MSSA) {
+            o.remove("attention");
+        }
+        return GSON.toJson(o);
     }
 
     public static MaeConfig configFromJson(String json) {
@@ -192,6 +233,37 @@ public final class MaeWeights {
         } catch (JsonParseException e) {
             throw new CrateException("MAE config in metadata is not valid JSON: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * TSSA when the tensors hold its temperatures ({@code fn.temp}), else MSSA. Encoder and decoder
+     * compress alike in our CRATE-MAE: a file whose encoder and decoder disagree is refused.
+     */
+    public static Attention attentionOf(String source, Map<String, long[]> shapes) {
+        boolean encoder = shapes.containsKey(ENCODER_TEMP), decoder = shapes.containsKey(DECODER_TEMP);
+        boolean hasDecoder = shapes.keySet().stream().anyMatch(k -> k.startsWith("decoder_blocks."));
+        boolean hasEncoder = shapes.keySet().stream().anyMatch(k -> k.startsWith("blocks."));
+        if (hasEncoder && hasDecoder && encoder != decoder) {
+            throw new CrateException(source + ": the encoder compresses with " + (encoder ? "TSSA" : "MSSA") + " and the decoder with "
+                    + (decoder ? "TSSA" : "MSSA") + " (" + (encoder ? ENCODER_TEMP : DECODER_TEMP) + " only on one side): a CRATE-MAE "
+                    + "here uses one compression step in both; load the encoder alone with --encoder-only where a command offers it");
+        }
+        return encoder || decoder ? Attention.TSSA : Attention.MSSA;
+    }
+
+    /** Fails with one line when the tensors are another compression step's than the config names. */
+    private static void requireAttention(String source, MaeConfig config, Map<String, long[]> shapes) {
+        Attention found = attentionOf(source, shapes);
+        boolean hasLayers = shapes.keySet().stream().anyMatch(k -> k.startsWith("blocks.") || k.startsWith("decoder_blocks."));
+        if (hasLayers && found != config.attention()) {
+            throw new CrateException(source + ": its config says " + name(config.attention()) + " but its tensors are "
+                    + name(found) + "'s (" + (found == Attention.TSSA ? "with" : "without") + " the per-head fn.temp): "
+                    + "the config and the tensors disagree, so the file cannot be loaded as either");
+        }
+    }
+
+    private static String name(Attention a) {
+        return a.name().toLowerCase(Locale.ROOT);
     }
 
     /** The decoder's own tensors; the mask token and decoder_pos_embed feed the encoder and are not among them. */
@@ -280,13 +352,14 @@ public final class MaeWeights {
 
     private static String hint(MaeConfig c, Options opt) {
         return "model built as dim " + c.encoderDim() + ", depth " + c.encoderDepth() + "/" + c.decoderDepth()
-                + " (encoder/decoder), heads " + c.encoderHeads() + "/" + c.decoderHeads() + ", patch " + c.patchSize()
+                + " (encoder/decoder), heads " + c.encoderHeads() + "/" + c.decoderHeads() + ", " + name(c.attention())
+                + ", patch " + c.patchSize()
                 + ", image " + c.imageSize() + " (use --model/--heads to change"
                 + (opt.encoderOnly() ? ")" : "; --encoder-only to load without the decoder)");
     }
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> argsOf(Object tree) {
+    public static Map<String, Object> argsOf(Object tree) {
         if (tree instanceof Map<?, ?> top) {
             Object args = top.get("args");
             if (args instanceof PickledObject o && o.state() instanceof Map<?, ?> fields) {
