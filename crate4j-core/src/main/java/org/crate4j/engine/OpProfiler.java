@@ -21,7 +21,9 @@ import org.bytedeco.pytorch.global.torch;
  * just before autograd starts on the node that produced the output, and the time until the next
  * hook goes to that output's kind. Autograd runs the nodes in about the reverse of their creation
  * order, so the intervals are the backward passes of the marked operations; the time before the
- * first hook (the loss's backward) is {@link Kind#OTHER}.
+ * first hook (the loss's backward) is {@link Kind#OTHER}. A marked output must not be changed in
+ * place afterwards: libtorch moves its hook to the in-place operation's node, and the backward of
+ * the marked operation would then count for the next mark's kind.
  */
 public final class OpProfiler implements AutoCloseable {
     /** The kinds a step is broken into. */

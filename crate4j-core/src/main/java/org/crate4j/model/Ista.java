@@ -47,13 +47,10 @@ public final class Ista {
     /** ISTA(x) for tokens x (…, d). */
     public Tensor apply(Tensor x) {
         Tensor w = operator(dictionary(), eta);
-        // x·W − ηλ as one GEMM that starts from the threshold (linear's bias), then ReLU in place
+        // x·W − ηλ as one GEMM that starts from the threshold (linear's bias)
         Tensor threshold = w.new_empty(w.size(1)).fill_(new Scalar(-eta * lambda));
         Tensor xw = OpProfiler.time(Kind.GEMM, () -> torch.linear(x, w.t(), new TensorOptional(threshold)));
-        return OpProfiler.time(Kind.ELEMENTWISE, () -> {
-            torch.relu_(xw); // its result is a reference to xw, which owns the tensor
-            return xw;
-        });
+        return Layers.relu(xw);
     }
 
     public Tensor dictionary() {
