@@ -3,7 +3,8 @@
 
 Run with Debian's python3-torch (OpenBLAS):  /usr/bin/python3 tools/bench/reference_crate.py [--threads 2] [--batch 32]
 Prints one JSON line: forward and train-step images/s (medians after warm-up) and the BLAS library
-the process actually mapped.
+the process actually mapped. OpenBLAS's own pool is set to --blas-threads (default 1), as in
+reference_fmnist.py: this torch calls the system OpenBLAS from inside its OpenMP regions.
 
 The model is written from the CRATE paper (Yu et al., NeurIPS 2023) in the reference's layout:
 patches (row in patch, column in patch, channel) -> LN -> Linear -> LN, class token, position
@@ -13,10 +14,13 @@ ISTA is the textbook step relu(x + eta (x D - (x D^T) D) - eta lambda) with thre
 token is pooled through LN and a Linear head. The train step is what `crate bench` times:
 cross-entropy with label smoothing 0.1, AdamW (lr 1e-4, weight decay 0.05), backward, step.
 """
-import argparse, json, statistics, time
+import argparse, json, os, statistics, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_fmnist import openblas  # noqa: E402  (the system OpenBLAS's own thread pool)
 
 
 class PreNorm(nn.Module):
@@ -100,10 +104,16 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--blas-threads", type=int, default=1,
+                    help="OpenBLAS's own pool, which torch.set_num_threads does not reach; its GEMMs run inside torch's "
+                         "OpenMP regions, so more than 1 oversubscribes 2 cores")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = Crate()
+    blas = openblas()
+    if blas is not None:
+        blas.openblas_set_num_threads(a.blas_threads)
     images, labels = torch.rand(a.batch, 3, 224, 224), torch.randint(0, 1000, (a.batch,))
 
     def forward():
@@ -124,7 +134,8 @@ def main():
     model.train()
     train = median_seconds(train_step, a.warmup, a.steps)
     print(json.dumps({"model": "reference CRATE-tiny (PyTorch)", "torch": torch.__version__, "blas": blas_library(),
-                      "threads": torch.get_num_threads(), "batch": a.batch, "steps": a.steps,
+                      "threads": torch.get_num_threads(),
+                      "blasThreads": blas.openblas_get_num_threads() if blas is not None else None, "batch": a.batch, "steps": a.steps,
                       "forwardImagesPerSec": round(a.batch / fwd, 2), "trainImagesPerSec": round(a.batch / train, 2)}))
 
 
