@@ -188,16 +188,43 @@ public record CrateConfig(int imageHeight, int imageWidth, int patchSize, int ch
      */
     public long flopsPerImage() {
         long n = numTokens();
-        long f = patchCode > 0                                          // patch embedding (through the code)
+        return embeddingFlops() + depth * layerFlops(n) + headFlops();
+    }
+
+    /**
+     * The FLOPs {@link Crate#forward} actually runs per image: with class-token pooling and MSSA the
+     * last layer is computed for the class token alone (its queries, projection and ISTA; keys over
+     * every token), so this is what model-FLOPs utilisation divides by.
+     */
+    public long executedFlopsPerImage() {
+        if (pool != Pooling.CLS || attention != Attention.MSSA) {
+            return flopsPerImage();
+        }
+        long n = numTokens();
+        return embeddingFlops() + (depth - 1) * layerFlops(n) + layerFlops(n, 1) + headFlops();
+    }
+
+    private long embeddingFlops() {
+        return patchCode > 0                                            // patch embedding (through the code)
                 ? 2L * numPatches() * patchCode * (patchDim() + dim) : 2L * numPatches() * patchDim() * dim;
-        long layer = 2L * n * dim * innerDim()                          // U = x·Wᵀ
+    }
+
+    private long layerFlops(long n) {
+        return layerFlops(n, n);
+    }
+
+    /** One layer over {@code n} tokens whose outputs are wanted for {@code q} of them. */
+    private long layerFlops(long n, long q) {
+        return 2L * n * dim * innerDim()                                // U = x·Wᵀ
                 + (attention == Attention.TSSA
                         ? 2L * 2 * n * innerDim()                       // TSSA: Π-weighted moments and the gains, linear in n
-                        : 2L * 2 * heads * n * n * headDim)             // U·Uᵀ and A·U
-                + (projectsOut() ? 2L * n * innerDim() * dim : 0)       // output projection
-                + 2L * n * dim * dim;                                   // ISTA
-        long head = 2L * dim * mlpHeadOut() + (twoStageHead() ? 2L * headHidden * numClasses : 0);
-        return f + depth * layer + head;
+                        : 2L * 2 * heads * q * n * headDim)             // U·Uᵀ and A·U
+                + (projectsOut() ? 2L * q * innerDim() * dim : 0)       // output projection
+                + 2L * q * dim * dim;                                   // ISTA
+    }
+
+    private long headFlops() {
+        return 2L * dim * mlpHeadOut() + (twoStageHead() ? 2L * headHidden * numClasses : 0);
     }
 
     private static void require(boolean ok, String message) {

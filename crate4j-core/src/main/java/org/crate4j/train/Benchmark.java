@@ -56,7 +56,7 @@ public final class Benchmark {
             }
         }
         double fs = median(fwd), ts = forwardOnly ? Double.NaN : median(train);
-        double flops = config.flopsPerImage();
+        double flops = config.executedFlopsPerImage();
         int jobImages = batch * sync.worldSize();
         return new Result(name, batch, sync.worldSize(), Torch.threads(), precision.toString(), device.toString(),
                 round(jobImages / fs), forwardOnly ? 0 : round(jobImages / ts),

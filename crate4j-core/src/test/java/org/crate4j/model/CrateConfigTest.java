@@ -72,4 +72,16 @@ class CrateConfigTest {
     private static final String JSON_ODD = "{\"imageHeight\":24,\"imageWidth\":40,\"patchSize\":8,\"channels\":1,"
             + "\"numClasses\":3,\"dim\":48,\"depth\":2,\"heads\":3,\"headDim\":16,\"pool\":\"MEAN\",\"eta\":0.2,\"lambda\":0.3,"
             + "\"dropout\":0.1,\"embDropout\":0.05,\"patchWindow\":12,\"patchCode\":20,\"headHidden\":5,\"mssa\":\"TIED\"}";
+    @Test
+    void utilisationCountsTheClassTokenLastLayerForItsOneQuery() {
+        // image 8, patch 4: 4 patches + the class token = 5 tokens; width 8 in 2 heads of 4; 2 layers
+        CrateConfig cls = CrateConfig.builder().imageSize(8).patchSize(4).channels(1).classes(3).dim(8).depth(2).heads(2).build();
+        // a full layer: U 2·5·8·8 = 640, attention 2·2·2·5·5·4 = 800, projection 640, ISTA 640 = 2,720;
+        // the class token's: U 640, attention 2·2·2·1·5·4 = 160, projection 2·1·8·8 = 128, ISTA 128 = 1,056
+        assertEquals(2720 - 1056, cls.flopsPerImage() - cls.executedFlopsPerImage());
+        CrateConfig mean = cls.withPool(Pooling.MEAN);
+        assertEquals(mean.flopsPerImage(), mean.executedFlopsPerImage(), "mean pooling runs every token of the last layer");
+        CrateConfig tssa = cls.withAttention(Attention.TSSA);
+        assertEquals(tssa.flopsPerImage(), tssa.executedFlopsPerImage(), "TSSA runs every token of the last layer");
+    }
 }
