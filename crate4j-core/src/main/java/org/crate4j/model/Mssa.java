@@ -107,7 +107,7 @@ public final class Mssa {
 
     /**
      * MSSA's output for the first {@code outputs} tokens of x only (all tokens still span the
-     * subspaces): rows i < outputs of the full output, for outputs/n of its attention and
+     * subspaces): rows {@code i < outputs} of the full output, for outputs/n of its attention and
      * projection work. The attention returned has those rows, (B, h, outputs, n).
      */
     public Output apply(Tensor x, boolean training, boolean explicit, long outputs) {
