@@ -57,7 +57,7 @@ final class EvalCommand implements Callable<Integer> {
         ImageClassifier m = Zoo.load(src, LoadOptions.builder().preset(model).heads(heads).build(),
                 runtime.device());
         ImageClassifier.Sizes c = m.sizes();
-        TrainData d = TrainData.open(data, split, System.err);
+        TrainData d = TrainData.open(data, split);
         if (d.val().classes().size() != c.numClasses()) {
             throw new org.crate4j.CrateException(weights + " has " + c.numClasses() + " classes but " + d.root() + " has "
                     + d.val().classes().size() + ": evaluate on the data it was trained for, or fine-tune first");

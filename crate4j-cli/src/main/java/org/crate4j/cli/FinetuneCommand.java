@@ -37,7 +37,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String setup = runtime.apply();
-        TrainData data = TrainData.open(train.data, train.valSplit, System.err);
+        TrainData data = TrainData.open(train.data, train.valSplit);
         int classes = data.train().classes().size();
         ImageClassifier m = Zoo.load(weights, LoadOptions.builder().preset(model).heads(heads).noHead(true).classes(classes).build(),
                 runtime.device());

@@ -76,7 +76,7 @@ final class LinearProbeCommand implements Callable<Integer> {
             weights.required("(or pass --raw-pixels)");
         }
         MaeConfig c = weights.weights != null ? weights.config() : null; // a wrong file fails before the data loads
-        TrainData d = TrainData.open(data, "val", System.err);
+        TrainData d = TrainData.open(data, "val");
         int channels, size;
         ModelInput.Normalization norm;
         CrateMae model = null;

@@ -116,7 +116,7 @@ final class MaePretrainCommand implements Callable<Integer> {
 
     /** One process's share of the run (all of it without crate launch); rank 0 alone prints and writes. */
     private int pretrain(String setup, DistEnv env, Device device, GradientSync sync) {
-        TrainData d = DataParallel.localLeaderFirst(sync, () -> TrainData.open(data, "val", System.err));
+        TrainData d = DataParallel.localLeaderFirst(sync, () -> TrainData.open(data, "val"));
         boolean fashion = data == null;
         String preset = model != null ? model : fashion ? "crate-mae-fmnist" : "crate-mae-base";
         if (!MaePresets.exists(preset)) {

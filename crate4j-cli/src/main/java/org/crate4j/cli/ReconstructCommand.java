@@ -70,7 +70,7 @@ final class ReconstructCommand implements Callable<Integer> {
                 names.add(InputImage.baseName(p));
             }
         } else {
-            Path dir = data != null ? data : DataHome.ensureFashionMnist(true, true, System.err);
+            Path dir = data != null ? data : DataHome.ensureFashionMnist(true, true);
             Dataset held = Datasets.open(dir, "val");
             Transform tf = ModelInput.fitAndCrop(c.channels(), c.imageSize(), c.imageSize(), norm);
             for (int i = 0; i < Math.min(count, held.size()); i++) {

@@ -131,7 +131,7 @@ final class TrainCommand implements Callable<Integer> {
             base = base.with(b -> { b.timeBudgetMin = 0; b.epochs = 30; return b; });
         }
         TrainOptions opt = train.apply(base, "train", env.worldSize());
-        TrainData data = DataParallel.localLeaderFirst(sync, () -> TrainData.open(train.data, train.valSplit, System.err));
+        TrainData data = DataParallel.localLeaderFirst(sync, () -> TrainData.open(train.data, train.valSplit));
         String preset = model != null ? model : (data.fashionMnist() && !imagenet ? "crate-fmnist" : "crate-tiny");
         int channels = data.train().channels();
         Family family = Zoo.family(preset);

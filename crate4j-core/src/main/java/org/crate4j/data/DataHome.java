@@ -3,7 +3,6 @@ package org.crate4j.data;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,9 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.crate4j.CrateException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Finds, installs or downloads the standard datasets. */
 public final class DataHome {
+    private static final Logger LOG = LoggerFactory.getLogger(DataHome.class);
     public static final String ENV_DATA = "CRATE4J_DATA";
     public static final Path DEBIAN_FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
     public static final String APT_PACKAGE = "dataset-fashion-mnist";
@@ -73,39 +75,39 @@ public final class DataHome {
         return candidates.stream().filter(MnistIdx::isComplete).findFirst();
     }
 
-    public static Path ensureFashionMnist(boolean allowInstall, boolean allowDownload, PrintStream log) {
-        return ensureFashionMnist(null, allowInstall, allowDownload, log);
+    public static Path ensureFashionMnist(boolean allowInstall, boolean allowDownload) {
+        return ensureFashionMnist(null, allowInstall, allowDownload);
     }
 
     /**
      * Finds Fashion-MNIST, else installs the Debian package (root with apt-get only), else downloads it
      * into {@code dataRoot()/fashion-mnist}, else throws a CrateException saying what to run.
      */
-    public static Path ensureFashionMnist(Path explicitDir, boolean allowInstall, boolean allowDownload, PrintStream log) {
+    public static Path ensureFashionMnist(Path explicitDir, boolean allowInstall, boolean allowDownload) {
         Optional<Path> found = findFashionMnist(explicitDir);
         if (found.isPresent()) {
             return found.get();
         }
         return obtainFashionMnist(fashionMnistCandidates(), dataRoot().resolve("fashion-mnist"), FASHION_MNIST_URL,
-                allowInstall && isRoot() && Files.isExecutable(Path.of("/usr/bin/apt-get")), allowDownload, log);
+                allowInstall && isRoot() && Files.isExecutable(Path.of("/usr/bin/apt-get")), allowDownload);
     }
 
     static Path obtainFashionMnist(List<Path> searched, Path downloadDir, URI baseUrl, boolean install,
-                                   boolean download, PrintStream log) {
+                                   boolean download) {
         if (install) {
-            log.println("Fashion-MNIST not found; running apt-get install -y " + APT_PACKAGE);
-            if (apt(log, "install", "-y", APT_PACKAGE) != 0) {
-                log.println("apt-get install failed; refreshing the package lists and retrying");
-                apt(log, "update");
-                apt(log, "install", "-y", APT_PACKAGE);
+            LOG.info("Fashion-MNIST not found; running apt-get install -y {}", APT_PACKAGE);
+            if (apt("install", "-y", APT_PACKAGE) != 0) {
+                LOG.warn("apt-get install failed; refreshing the package lists and retrying");
+                apt("update");
+                apt("install", "-y", APT_PACKAGE);
             }
             if (MnistIdx.isComplete(DEBIAN_FASHION_MNIST)) {
                 return DEBIAN_FASHION_MNIST;
             }
-            log.println("apt-get did not provide " + DEBIAN_FASHION_MNIST);
+            LOG.warn("apt-get did not provide {}", DEBIAN_FASHION_MNIST);
         }
         if (download) {
-            downloadFashionMnist(baseUrl, downloadDir, log);
+            downloadFashionMnist(baseUrl, downloadDir);
             return downloadDir;
         }
         throw new CrateException("Fashion-MNIST not found in " + searched + "; run `sudo apt-get install -y "
@@ -114,20 +116,20 @@ public final class DataHome {
     }
 
     /** Downloads the missing .gz files into dir, each verified before it appears. */
-    public static void downloadFashionMnist(URI baseUrl, Path dir, PrintStream log) {
+    public static void downloadFashionMnist(URI baseUrl, Path dir) {
         String base = baseUrl.toString().endsWith("/") ? baseUrl.toString() : baseUrl + "/";
         for (String name : MnistIdx.fileNames()) {
             if (MnistIdx.find(dir, name) != null) {
                 continue;
             }
             URI uri = URI.create(base + name + ".gz");
-            log.println("downloading " + uri + " -> " + dir);
+            LOG.info("downloading {} -> {}", uri, dir);
             Downloader.fetchGzip(uri, dir.resolve(name + ".gz"), FASHION_PAYLOAD_SHA256.get(name));
         }
     }
 
     /** CIFAR-10 binary: the explicit dir, else {@code dataRoot()/cifar-10}, downloading and extracting if allowed. */
-    public static Path ensureCifar10(Path explicitDir, boolean allowDownload, PrintStream log) {
+    public static Path ensureCifar10(Path explicitDir, boolean allowDownload) {
         Path dir = explicitDir != null ? explicitDir : dataRoot().resolve("cifar-10");
         if (CifarBinary.looksLikeCifar(dir)) {
             return dir;
@@ -136,21 +138,21 @@ public final class DataHome {
             throw new CrateException("CIFAR-10 not found in " + dir + "; download " + CIFAR10_URL
                     + " and extract it there (tar xzf), or enable automatic download");
         }
-        downloadCifar10(CIFAR10_URL, dir, log);
+        downloadCifar10(CIFAR10_URL, dir);
         return dir;
     }
 
     /** Fetches the archive (MD5-verified), extracts it into dir and deletes the archive. */
-    public static void downloadCifar10(URI archiveUrl, Path dir, PrintStream log) {
+    public static void downloadCifar10(URI archiveUrl, Path dir) {
         Path archive = dir.resolve("cifar-10-binary.tar.gz");
-        log.println("downloading " + archiveUrl + " -> " + archive);
+        LOG.info("downloading {} -> {}", archiveUrl, archive);
         Downloader.fetch(archiveUrl, archive, CIFAR10_MD5);
-        log.println("extracting " + archive);
+        LOG.info("extracting {}", archive);
         TarGz.extract(archive, dir);
         try {
             Files.deleteIfExists(archive);
         } catch (IOException e) {
-            log.println("could not delete " + archive + ": " + e.getMessage());
+            LOG.warn("could not delete {}: {}", archive, e.getMessage());
         }
     }
 
@@ -162,7 +164,7 @@ public final class DataHome {
         }
     }
 
-    private static int apt(PrintStream log, String... args) {
+    private static int apt(String... args) {
         List<String> cmd = new ArrayList<>(List.of("apt-get"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -170,11 +172,11 @@ public final class DataHome {
         try {
             Process p = pb.start();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                r.lines().forEach(line -> log.println("  " + line));
+                r.lines().forEach(line -> LOG.info("  {}", line));
             }
             return p.waitFor();
         } catch (IOException e) {
-            log.println("cannot run apt-get: " + e.getMessage());
+            LOG.warn("cannot run apt-get: {}", e.getMessage());
             return -1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,6 +1,5 @@
 package org.crate4j.train;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
 import org.crate4j.CrateException;
 import org.crate4j.data.DataHome;
@@ -19,9 +18,9 @@ public record TrainData(Path root, Dataset train, Dataset val, boolean fashionMn
             org.crate4j.data.MnistIdx.FASHION_CLASSES);
 
     /** {@code dir} null: Fashion-MNIST, found or installed (apt) or downloaded with checksums. */
-    public static TrainData open(Path dir, String valSplit, PrintStream log) {
+    public static TrainData open(Path dir, String valSplit) {
         boolean fm = dir == null;
-        Path root = fm ? DataHome.ensureFashionMnist(true, true, log) : dir;
+        Path root = fm ? DataHome.ensureFashionMnist(true, true) : dir;
         org.crate4j.io.Inputs.requireDirectory(root, "data directory");
         Dataset train = Datasets.open(root, "train");
         Dataset val = Datasets.open(root, valSplit);

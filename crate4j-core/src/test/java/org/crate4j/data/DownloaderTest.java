@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,9 +114,8 @@ class DownloaderTest {
 
     @Test
     void dataHomeReportsWhatToRunWhenNothingIsAllowed() {
-        PrintStream log = new PrintStream(OutputStream.nullOutputStream());
         CrateException e = assertThrows(CrateException.class, () -> DataHome.obtainFashionMnist(
-                List.of(tmp.resolve("a")), tmp.resolve("dl"), DataHome.FASHION_MNIST_URL, false, false, log));
+                List.of(tmp.resolve("a")), tmp.resolve("dl"), DataHome.FASHION_MNIST_URL, false, false));
         assertTrue(e.getMessage().contains("apt-get install -y dataset-fashion-mnist"), e.getMessage());
         assertTrue(e.getMessage().contains(DataHome.FASHION_MNIST_URL.toString()), e.getMessage());
         assertTrue(DataHome.firstComplete(List.of(tmp)).isEmpty());
@@ -128,7 +126,7 @@ class DownloaderTest {
     void explicitDirectoryWins() throws IOException {
         MnistIdxTest.writeTiny(tmp, true);
         assertEquals(tmp, DataHome.findFashionMnist(tmp).orElseThrow());
-        assertEquals(tmp, DataHome.ensureFashionMnist(tmp, false, false, System.out));
+        assertEquals(tmp, DataHome.ensureFashionMnist(tmp, false, false));
     }
 
     @Test
@@ -139,7 +137,7 @@ class DownloaderTest {
         // pretend the big training images are already there so the test copies only the small files
         Files.createDirectories(target);
         Files.copy(debian.resolve("train-images-idx3-ubyte.gz"), target.resolve("train-images-idx3-ubyte.gz"));
-        DataHome.downloadFashionMnist(debian.toUri(), target, new PrintStream(OutputStream.nullOutputStream()));
+        DataHome.downloadFashionMnist(debian.toUri(), target);
         assertTrue(MnistIdx.isComplete(target));
         assertEquals(10000, MnistIdx.load(target, false).size());
     }
