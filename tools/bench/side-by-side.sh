@@ -4,15 +4,23 @@
 # each run, then the medians and crate4j's speed-up over the reference, forward and train step.
 # Run it with nothing else on the machine:  tools/bench/side-by-side.sh [N]
 # PYTHON (default /usr/bin/python3, Debian's torch on OpenBLAS) runs the reference.
+# NPROC=2 runs crate4j as 2 data-parallel processes x 1 thread on batch 16 each (the same global
+# batch 32 on the same 2 cores; how `crate train` splits itself by default) instead of 1 x 2.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 runs="${1:-3}"
 python="${PYTHON:-/usr/bin/python3}"
+nproc="${NPROC:-1}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 for i in $(seq "$runs"); do
   ref="$("$python" "$here/tools/bench/reference_crate.py" --batch 32 --threads 2)"
-  ours="$("$here/crate" bench --model crate-tiny --batch 32 --threads 2 | grep '^{')"
+  if [ "$nproc" = 1 ]; then
+    ours="$("$here/crate" bench --model crate-tiny --batch 32 --threads 2 | grep '^{')"
+  else
+    ours="$("$here/crate" launch --nproc "$nproc" --threads $((2 / nproc > 0 ? 2 / nproc : 1)) -- \
+      bench --model crate-tiny --batch $((32 / nproc)) | grep '^\[rank 0\] {' | sed 's/^\[rank 0\] //')"
+  fi
   echo "run $i reference: $ref"
   echo "run $i crate4j:   $ours"
   printf '%s\n%s\n' "ref $ref" "ours $ours" >> "$log"

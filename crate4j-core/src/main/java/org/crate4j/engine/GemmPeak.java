@@ -30,7 +30,8 @@ public final class GemmPeak {
 
     /** The cached peak for this setting, or a new measurement (always, when {@code remeasure}). */
     public static Peak of(Device device, Precision precision, boolean remeasure) {
-        String key = Machine.cpuModel() + "|" + device + "|" + precision + "|" + Torch.threads();
+        // "all-threads": measured with OpenBLAS on every thread (entries without it saw one core)
+        String key = Machine.cpuModel() + "|" + device + "|" + precision + "|" + Torch.threads() + "|all-threads";
         Path cache = Path.of(System.getProperty("user.home"), ".crate4j", "gemm-peak.json");
         JsonObject all = read(cache);
         if (!remeasure && all.has(key)) {
@@ -50,6 +51,10 @@ public final class GemmPeak {
     }
 
     static Peak measure(Device device, Precision precision) {
+        return device.isCuda() ? measureHere(device, precision) : Torch.withBlasThreads(Torch.threads(), () -> measureHere(device, precision));
+    }
+
+    private static Peak measureHere(Device device, Precision precision) {
         ScalarType dtype = switch (precision) {
             case BF16 -> ScalarType.BFloat16;
             case FP16 -> ScalarType.Half;

@@ -27,7 +27,25 @@ public final class Torch {
         if (!Natives.isLoaded()) {
             Natives.load();
             String blas = System.getenv("CRATE4J_BLAS_THREADS");
-            org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(blas == null ? 1 : Integer.parseInt(blas));
+            blasThreads = blas == null ? 1 : Integer.parseInt(blas);
+            org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(blasThreads);
+        }
+    }
+
+    private static int blasThreads = 1;
+
+    /**
+     * Runs {@code body} with OpenBLAS's own pool at {@code threads}, then puts it back: a lone GEMM
+     * (the peak measurement) should use every thread it is given, which OpenBLAS at one thread
+     * does not (libtorch hands a whole matmul to one BLAS call).
+     */
+    public static <T> T withBlasThreads(int threads, java.util.function.Supplier<T> body) {
+        init();
+        org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(threads);
+        try {
+            return body.get();
+        } finally {
+            org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(blasThreads);
         }
     }
 

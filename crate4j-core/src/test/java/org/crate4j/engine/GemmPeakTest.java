@@ -31,4 +31,11 @@ class GemmPeakTest {
             System.setProperty("user.home", before);
         }
     }
+    @Test
+    void thePeakIsMeasuredOnEveryThreadAndOpenBlasGoesBackToOneAfter() {
+        Torch.init();
+        int seen = Torch.withBlasThreads(Torch.threads(), org.bytedeco.openblas.presets.openblas_nolapack::blas_get_num_threads);
+        assertEquals(Math.min(Torch.threads(), Runtime.getRuntime().availableProcessors()), seen);
+        assertEquals(1, org.bytedeco.openblas.presets.openblas_nolapack.blas_get_num_threads());
+    }
 }
