@@ -264,11 +264,9 @@ public final class Crate extends AbstractClassifier<Crate, CrateConfig> {
             case MATMUL: return false;
             // Measured on the project's 2-core AVX2 machine (crate bench --attention matmul|sdpa, fp32):
             // SDPA is faster in training as well as inference, 1.48x for the Fashion-MNIST model
-            // (17 tokens) and 1.19x for crate-tiny (197 tokens), and keeps less for backward.
-            // Except training under bf16/fp16 autocast on a CPU: libtorch's CPU SDPA backward in
-            // reduced precision took 3.66 s of crate-tiny's 4.17 s step on the project's AMX Xeon
-            // (crate bench --profile --precision bf16), against 0.26 s for the explicit products' backward.
-            default: return !(isTraining() && !device().isCuda() && torch.is_autocast_enabled(torch.DeviceType.CPU));
+            // (17 tokens) and 1.19x for crate-tiny (197 tokens), and keeps less for backward;
+            // except where FusedAttention says its backward is slow.
+            default: return FusedAttention.suits(isTraining(), device().isCuda());
         }
     }
 

@@ -98,7 +98,8 @@ public final class Mssa {
     /**
      * MSSA of tokens x (B, n, d). With {@code explicit} the attention matrices are formed (and
      * returned, for tracing); otherwise libtorch's fused attention computes the same product,
-     * measured faster forward and backward on CPU and keeping less for backward. Dropout only when
+     * measured faster forward and backward on CPU and keeping less for backward, where
+     * {@link FusedAttention} finds it suits (not the CPU autocast backward). Dropout only when
      * {@code training}.
      */
     public Output apply(Tensor x, boolean training, boolean explicit) {
@@ -115,7 +116,7 @@ public final class Mssa {
         Tensor rows = outputs == u.size(2) ? u : u.narrow(2, 0, outputs);
         Tensor attention = null;
         Tensor ssa;
-        if (explicit) {
+        if (explicit || !FusedAttention.suits(u)) {
             // SSA(Z | U_k) with tokens as rows: A_k·(U_kᵀZ)ᵀ, A_k = softmax over the tokens of U_kᵀz_i · U_kᵀz_j / √p
             attention = dropout(OpProfiler.time(Kind.ATTENTION, () -> subspaceAttention(rows, u)), training);
             Tensor a = attention;

@@ -13,6 +13,7 @@ import org.crate4j.engine.Scopes;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.AbstractClassifier;
 import org.crate4j.model.ConvStem;
+import org.crate4j.model.FusedAttention;
 import org.crate4j.model.LayerTrace;
 import org.crate4j.model.Layers;
 import org.crate4j.model.ParameterSpec;
@@ -118,7 +119,7 @@ public final class VisionTransformer extends AbstractClassifier<VisionTransforme
         SelfAttention.Heads qkv = attn.project(norm(x, VitKeys.norm1(i)));
         Tensor attention = null;
         Tensor attended;
-        if (trace != null) {
+        if (trace != null || !FusedAttention.suits(qkv.queries())) {
             attention = dropout(SelfAttention.attention(qkv.queries(), qkv.keys()), config.attentionDropout());
             attended = torch.matmul(attention, qkv.values());
         } else {

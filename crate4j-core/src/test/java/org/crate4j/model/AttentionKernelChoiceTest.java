@@ -2,9 +2,12 @@ package org.crate4j.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Precision;
@@ -27,6 +30,22 @@ class AttentionKernelChoiceTest {
         }
         assertTrue(model.train(true).useSdpa(), "leaving autocast restores the fused kernel");
         assertFalse(model.attentionKernel(Crate.AttentionKernel.MATMUL).useSdpa());
+    }
+
+    @Test
+    void everyMssaFormsTheProductsForABackwardUnderCpuAutocast() {
+        try (PointerScope scope = new PointerScope()) {
+            Mssa mssa = Crate.create(CrateConfig.of(16, 4, 3, 5, 24, 3, 4)).mssa(0);
+            Tensor x = Torch.rand(Device.CPU, 2, 5, 24);
+            Tensor differentiated = Torch.rand(Device.CPU, 2, 5, 24).requires_grad_(true);
+            assertNull(mssa.apply(differentiated, true, false).attention(), "fp32: fused");
+            try (Precision.Scope bf16 = Precision.BF16.enter(Device.CPU)) {
+                assertNotNull(mssa.apply(differentiated, true, false).attention(), "bf16 with a backward: explicit");
+                try (NoGradGuard inference = new NoGradGuard()) {
+                    assertNull(mssa.apply(x, false, false).attention(), "bf16 without a backward: fused");
+                }
+            }
+        }
     }
 
     @Test
