@@ -11,6 +11,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 runs="${1:-3}"
 python="${PYTHON:-/usr/bin/python3}"
 nproc="${NPROC:-1}"
+case "$nproc" in
+  1|2) ;;
+  *) echo "side-by-side.sh: NPROC must be 1 or 2 (the machine's 2 threads as 1 x 2 or 2 x 1), got '$nproc'" >&2; exit 2 ;;
+esac
+case "$runs" in
+  ''|*[!0-9]*|0) echo "side-by-side.sh: the number of runs must be a positive integer, got '$runs'" >&2; exit 2 ;;
+esac
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 for i in $(seq "$runs"); do
@@ -18,7 +25,7 @@ for i in $(seq "$runs"); do
   if [ "$nproc" = 1 ]; then
     ours="$("$here/crate" bench --model crate-tiny --batch 32 --threads 2 | grep '^{')"
   else
-    ours="$("$here/crate" launch --nproc "$nproc" --threads $((2 / nproc > 0 ? 2 / nproc : 1)) -- \
+    ours="$("$here/crate" launch --nproc "$nproc" --threads 1 -- \
       bench --model crate-tiny --batch $((32 / nproc)) | grep '^\[rank 0\] {' | sed 's/^\[rank 0\] //')"
   fi
   echo "run $i reference: $ref"
