@@ -51,10 +51,12 @@ public final class CrateAlpha extends AbstractClassifier<CrateAlpha, AlphaConfig
 
     @Override public String familyName() { return "CRATE-α"; }
 
+    @Override public boolean rowsIndependentInTraining() { return config.dropout() == 0; }
+
     /** The (B, d) vector the head reads. */
     @Override
     public Tensor features(Tensor images) {
-        return pooled(forwardFeatures(images, null));
+        return byRows(images, x -> pooled(forwardFeatures(x, null)));
     }
 
     @Override public String format() { return AlphaWeights.FORMAT; }
@@ -72,7 +74,7 @@ public final class CrateAlpha extends AbstractClassifier<CrateAlpha, AlphaConfig
 
     /** Logits (B, classes) for images (B, C, H, W). */
     public Tensor forward(Tensor images) {
-        return forwardHead(forwardFeatures(images, null));
+        return byRows(images, x -> forwardHead(forwardFeatures(x, null)));
     }
 
     /**

@@ -52,6 +52,11 @@ public final class OpProfiler implements AutoCloseable {
         this.cuda = device.isCuda();
     }
 
+    /** Whether a profiler is timing marks (then {@link ThreadShards} splits nothing). */
+    public static boolean running() {
+        return active != null;
+    }
+
     /** Starts timing the marks made on this thread (one profiler at a time). */
     public static OpProfiler start(Device device) {
         OpProfiler p = new OpProfiler(device);

@@ -29,10 +29,16 @@ public final class Torch {
             String blas = System.getenv("CRATE4J_BLAS_THREADS");
             blasThreads = blas == null ? 1 : Integer.parseInt(blas);
             org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(blasThreads);
+            ThreadShards.threads(torch.get_num_threads());
         }
     }
 
     private static int blasThreads = 1;
+
+    /** OpenBLAS's own threads outside {@link #withBlasThreads} (1 unless CRATE4J_BLAS_THREADS says otherwise). */
+    static int blasThreads() {
+        return blasThreads;
+    }
 
     /**
      * Runs {@code body} with OpenBLAS's own pool at {@code threads}, then puts it back: a lone GEMM
@@ -70,6 +76,7 @@ public final class Torch {
         init();
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         torch.set_num_threads(n);
+        ThreadShards.threads(n);
         return torch.get_num_threads();
     }
 

@@ -65,7 +65,7 @@ public final class Crate extends AbstractClassifier<Crate, CrateConfig> {
     /** The pooled (B, d) vector the head reads. */
     @Override
     public Tensor features(Tensor images) {
-        return pooled(forwardFeatures(images, null));
+        return byRows(images, x -> pooled(forwardFeatures(x, null)));
     }
 
     @Override public String format() { return CrateWeights.FORMAT; }
@@ -100,6 +100,11 @@ public final class Crate extends AbstractClassifier<Crate, CrateConfig> {
 
     public double patchDropout() { return patchDropout; }
 
+    @Override
+    public boolean rowsIndependentInTraining() {
+        return config.dropout() == 0 && config.embDropout() == 0 && patchDropout == 0;
+    }
+
     /** How many of {@code patches} tokens an image keeps at patch-dropout {@code rate}: round(N × (1 − rate)), at least one. */
     public static long keptPatches(long patches, double rate) {
         return Math.max(1, Math.round(patches * (1 - rate)));
@@ -112,6 +117,10 @@ public final class Crate extends AbstractClassifier<Crate, CrateConfig> {
      * and ISTA work, forward and backward.
      */
     public Tensor forward(Tensor images) {
+        return byRows(images, this::logits);
+    }
+
+    private Tensor logits(Tensor images) {
         if (config.pool() != Pooling.CLS || config.attention() != Attention.MSSA) {
             return forwardHead(forwardFeatures(images, null));
         }

@@ -79,6 +79,16 @@ public interface ImageClassifier {
      */
     List<LayerTrace> layerTraces(Tensor images);
 
+    /**
+     * Whether a training forward treats its rows independently and draws nothing at random (no
+     * dropout, no patch dropout, no batch statistics): then a batch may be cut into row shards
+     * whose gradients, summed, are the batch's ({@link org.crate4j.engine.ThreadShards}). False
+     * unless a family says so.
+     */
+    default boolean rowsIndependentInTraining() {
+        return false;
+    }
+
     /** PatchDropout's rate (see {@link Crate#patchDropout(double)}); 0 in families that do not drop patches. */
     default double patchDropout() {
         return 0;

@@ -107,7 +107,7 @@ public final class Tost extends AbstractClassifier<Tost, TostConfig> {
 
     @Override public String familyName() { return "ToST"; }
 
-    @Override public Tensor features(Tensor images) { return forwardFeatures(images); }
+    @Override public Tensor features(Tensor images) { return byRows(images, this::forwardFeatures); }
 
     /** Moves every tensor, running statistics included. */
     @Override
@@ -153,7 +153,7 @@ public final class Tost extends AbstractClassifier<Tost, TostConfig> {
 
     /** Logits (B, classes) for images (B, C, H, W). */
     public Tensor forward(Tensor images) {
-        return run(images, false).logits();
+        return byRows(images, x -> run(x, false).logits());
     }
 
     /** The normalised class token the head reads, (B, d). */

@@ -10,6 +10,7 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.OpProfiler;
 import org.crate4j.engine.OpProfiler.Kind;
 import org.crate4j.engine.Precision;
+import org.crate4j.engine.ThreadShards;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Crate;
 import org.crate4j.model.CrateConfig;
@@ -108,6 +109,12 @@ public final class Benchmark {
             void step(Phases phases) {
                 try (PointerScope scope = new PointerScope()) {
                     OpProfiler.run(Kind.OPTIMIZER, opt::zeroGrad);
+                    int shards = sync.worldSize() == 1 ? ThreadShards.count(b.model.device(), b.images.size(0)) : 1;
+                    if (shards > 1) { // as the training loop does: one row shard per thread (no profile runs here)
+                        shardedBackward(shards);
+                        scaler.step(opt, 1e-4, 0, b.model.parameters().tensors());
+                        return;
+                    }
                     Tensor loss;
                     try (Precision.Scope ac = precision.enter(b.model.device())) {
                         Tensor logits = b.model.forward(b.images);
@@ -123,6 +130,20 @@ public final class Benchmark {
                     loss.item_double();
                     phases.ended("update");
                 }
+            }
+
+            private void shardedBackward(int shards) {
+                long batch = b.images.size(0);
+                long[][] rows = ThreadShards.ranges(batch, shards);
+                ThreadShards.backward(b.model.parameters().tensors(), shards, i -> {
+                    Tensor logits;
+                    try (Precision.Scope ac = precision.enter(b.model.device())) {
+                        logits = b.model.forward(b.images.narrow(0, rows[i][0], rows[i][1]));
+                    }
+                    Tensor loss = Losses.crossEntropy(logits, b.labels.narrow(0, rows[i][0], rows[i][1]), 0.1);
+                    double share = rows[i][1] / (double) batch;
+                    return new ThreadShards.Loss<>(scaler.scale(loss.mul(new org.bytedeco.pytorch.Scalar(share))), loss.item_double());
+                });
             }
         }
     }

@@ -90,6 +90,12 @@ final class ClassificationTask implements TrainingTask {
         return step < opt.patchDropoutUntil() * total ? opt.patchDropout() : 0;
     }
 
+    /** After {@link #beforeStep}: patch dropout may be on for this step. */
+    @Override
+    public boolean rowsIndependent() {
+        return model.rowsIndependentInTraining();
+    }
+
     @Override
     public boolean cheapStep() {
         return model.patchDropout() > 0;

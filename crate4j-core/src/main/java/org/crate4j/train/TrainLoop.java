@@ -16,6 +16,7 @@ import org.crate4j.data.DataLoader;
 import org.crate4j.data.Dataset;
 import org.crate4j.data.Transform;
 import org.crate4j.engine.Precision;
+import org.crate4j.engine.ThreadShards;
 import org.crate4j.train.TrainingListener.Checkpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -278,6 +279,28 @@ final class TrainLoop {
      * sums the K gradients, and processes average once, after the last. Returns {mean loss, images
      * right} of this process.
      */
+    /**
+     * Micro-batch {@code j} of {@code k} cut into row shards, each one's loss and backward on a
+     * thread of its own ({@link ThreadShards}): the gradients sum to the whole micro-batch's, as
+     * each shard's mean loss is weighted by its share of the rows. Returns the micro-batch's loss
+     * (already divided by {@code k}) and its images classified right.
+     */
+    private double[] shardedBackward(Batch batch, long step, int j, int k, int shards) {
+        long[][] rows = ThreadShards.ranges(batch.size(), shards);
+        List<double[]> parts = ThreadShards.backward(task.parameters().tensors(), shards, i -> {
+            TrainingTask.Loss l = task.loss(batch.rows((int) rows[i][0], (int) rows[i][1]), step, j);
+            double share = rows[i][1] / (double) batch.size() / k;
+            return new ThreadShards.Loss<>(scaler.scale(l.loss().mul(new Scalar(share))),
+                    new double[] {l.loss().item_double() * share, l.correct()});
+        });
+        double loss = 0, correct = 0;
+        for (double[] p : parts) {
+            loss += p[0];
+            correct += p[1];
+        }
+        return new double[] {loss, correct};
+    }
+
     private double[] accumulateGradients(List<Batch> batches, long step) {
         int k = batches.size();
         double loss = 0, correct = 0;
@@ -286,7 +309,15 @@ final class TrainLoop {
             try (PointerScope micro = new PointerScope()) {
                 // what a micro-batch draws (dropout, masks) is a function of its position: exact resume
                 StepSeed.apply(opt.seed(), step * k + j, seedPerRank ? sync.rank() : 0);
-                TrainingTask.Loss l = task.loss(batches.get(j), step, j);
+                Batch batch = batches.get(j);
+                int shards = sync.worldSize() == 1 && task.rowsIndependent() ? ThreadShards.count(task.device(), batch.size()) : 1;
+                if (shards > 1) {
+                    double[] lc = shardedBackward(batch, step, j, k, shards);
+                    loss += lc[0];
+                    correct += lc[1];
+                    continue;
+                }
+                TrainingTask.Loss l = task.loss(batch, step, j);
                 scaler.scale(k == 1 ? l.loss() : l.loss().div(new Scalar(k))).backward();
                 loss += l.loss().item_double() / k;
                 correct += l.correct();

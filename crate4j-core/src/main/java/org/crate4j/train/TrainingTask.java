@@ -69,6 +69,13 @@ interface TrainingTask extends AutoCloseable {
      */
     default boolean leavesParametersUnused() { return false; }
 
+    /**
+     * Whether this step's loss treats the micro-batch's rows independently and draws nothing at
+     * random, so that the loop may cut it into row shards run on their own threads
+     * ({@link org.crate4j.engine.ThreadShards#backward}). False unless a task says so.
+     */
+    default boolean rowsIndependent() { return false; }
+
     /** Which parameters weight decay shrinks, by key (null: the optimizer's name-and-rank rule). */
     default Predicate<String> decays() { return null; }
 

@@ -49,10 +49,12 @@ public final class VisionTransformer extends AbstractClassifier<VisionTransforme
 
     @Override public String familyName() { return "ViT"; }
 
+    @Override public boolean rowsIndependentInTraining() { return config.dropout() == 0 && config.attentionDropout() == 0; }
+
     /** The (B, d) vector the head reads. */
     @Override
     public Tensor features(Tensor images) {
-        return pooled(forwardFeatures(images, null));
+        return byRows(images, x -> pooled(forwardFeatures(x, null)));
     }
 
     @Override public String format() { return VitWeights.FORMAT; }
@@ -63,7 +65,7 @@ public final class VisionTransformer extends AbstractClassifier<VisionTransforme
 
     /** Logits (B, classes) for images (B, C, H, W). */
     public Tensor forward(Tensor images) {
-        return forwardHead(forwardFeatures(images, null));
+        return byRows(images, x -> forwardHead(forwardFeatures(x, null)));
     }
 
     /**

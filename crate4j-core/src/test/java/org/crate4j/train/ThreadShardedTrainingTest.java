@@ -1,0 +1,74 @@
+package org.crate4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.crate4j.checkpoint.RawTensor;
+import org.crate4j.checkpoint.Safetensors;
+import org.crate4j.engine.Precision;
+import org.crate4j.engine.ThreadShards;
+import org.crate4j.engine.Torch;
+import org.crate4j.model.Crate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One process on two threads trains with each step's rows cut into two shards
+ * ({@link ThreadShards}): it ends where the unsplit run ends, to float rounding, and two split
+ * runs end on the same bits. A step with patch dropout draws at random, so it is never split.
+ */
+class ThreadShardedTrainingTest {
+    @TempDir
+    Path tmp;
+
+    private final int threadsBefore = Torch.threads();
+
+    @AfterEach
+    void restore() {
+        ThreadShards.setEnabled(true);
+        Torch.setThreads(threadsBefore);
+    }
+
+    private Path train(String name, boolean shards, double patchDropout) {
+        Torch.setThreads(2);
+        ThreadShards.setEnabled(shards);
+        Torch.seed(11);
+        Crate model = Crate.create(DataParallelWorker.CONFIG);
+        TrainOptions o = DataParallelWorker.options(tmp.resolve(name), 16, 1, 2, false)
+                .with(b -> { b.patchDropout = patchDropout; b.patchDropoutUntil = 1; return b; });
+        new Trainer(model, o, Precision.FP32, GradientSync.none(), Map.of(), List.of())
+                .fit(ResumeTest.toyData(64, 1), DataParallelWorker.TRAIN_TF, ResumeTest.toyData(16, 2), DataParallelWorker.EVAL_TF);
+        return tmp.resolve(name).resolve("last.safetensors");
+    }
+
+    @Test
+    void splitStepsEndWhereWholeStepsEndAndRepeatExactly() {
+        long before = ThreadShards.shardsRun();
+        Path split = train("split", true, 0);
+        long shards = ThreadShards.shardsRun() - before;
+        assertTrue(shards >= 2 * 8, "8 steps of two shards each (and the evaluations'), ran " + shards);
+        Path again = train("split-again", true, 0);
+        Path whole = train("whole", false, 0);
+        DataParallelTrainingTest.assertClose(whole, split);
+        Safetensors.Contents a = Safetensors.read(split), b = Safetensors.read(again);
+        for (Map.Entry<String, RawTensor> e : a.tensors().entrySet()) {
+            assertArrayEquals(e.getValue().toFloats(), b.tensors().get(e.getKey()).toFloats(), 0f, e.getKey());
+        }
+    }
+
+    @Test
+    void aStepThatDropsPatchesIsNotSplit() {
+        long before = ThreadShards.shardsRun();
+        train("dropping", true, 0.5);
+        long dropping = ThreadShards.shardsRun() - before; // the evaluations' shards alone
+        before = ThreadShards.shardsRun();
+        train("keeping", true, 0);
+        long keeping = ThreadShards.shardsRun() - before;
+        assertEquals(2 * 8, keeping - dropping, "the same evaluations; only the run without patch dropout split its 8 steps");
+    }
+}
