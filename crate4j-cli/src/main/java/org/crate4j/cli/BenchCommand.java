@@ -47,7 +47,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--profile", description = "instead: break the bench's steps into GEMMs, attention, LayerNorm, element-wise, copies, "
             + "optimizer and other, inference and the train step's forward, backward and update separately (means of --steps after "
-            + "--warmup); prints a table and writes --profile-out")
+            + "--warmup); prints a table and writes --profile-out. The profiled steps run whole, not split into one shard of rows "
+            + "per thread as the timed ones are (the marks time one thread's work)")
     boolean profile;
 
     @Option(names = "--profile-out", defaultValue = "out/profile/profile.json", description = "with --profile: the JSON file "
@@ -129,6 +130,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         StepProfile.Result r = StepProfile.run(model, c, batch, steps, warmup, runtime.precision(), runtime.device().require(), kernel);
         System.out.print(ProfileReport.table(r));
+        if (org.crate4j.engine.Torch.threads() > 1 && !runtime.device().isCuda()) {
+            System.out.println("(profiled whole: the timed bench splits each batch into one shard of rows per thread, see docs/performance.md)");
+        }
         AtomicWrite.text(Json.GSON.toJson(ProfileReport.json(r)) + "\n", profileOut);
         System.out.println("wrote " + profileOut);
         return 0;

@@ -15,9 +15,9 @@ final class Utilisation {
                 r.forwardGflops(), 100 * r.forwardGflops() / jobPeak);
         String t = r.trainImagesPerSec() > 0 ? String.format(Locale.ROOT, "; train step %.2f img/s, %.1f GFLOP/s = %.0f%% of peak",
                 r.trainImagesPerSec(), r.trainGflops(), 100 * r.trainGflops() / jobPeak) : "";
-        return String.format(Locale.ROOT, "%s batch %d, %s, %d thread%s x %d process%s: %s%s (peak: %.1f GFLOP/s per process, "
+        return String.format(Locale.ROOT, "%s batch %d, %s, %d thread%s x %d process%s%s: %s%s (peak: %.1f GFLOP/s per process, "
                 + "%s %d² matmul%s)", r.model(), r.batch(), r.precision(), r.threads(), r.threads() == 1 ? "" : "s", r.processes(),
-                r.processes() == 1 ? "" : "es", f, t, peak.gflops(), peak.precision(), peak.n(), peak.cached() ? ", cached; --peak remeasures" : "");
+                r.processes() == 1 ? "" : "es", r.shards() > 1 ? " (" + r.shards() + " row shards per batch)" : "", f, t, peak.gflops(), peak.precision(), peak.n(), peak.cached() ? ", cached; --peak remeasures" : "");
     }
 
     static JsonObject json(Benchmark.Result r, GemmPeak.Peak peak, double jobPeak) {

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -16,6 +17,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.crate4j.CrateException;
 import org.crate4j.engine.Device;
 import org.crate4j.engine.Scopes;
+import org.crate4j.engine.ThreadShards;
 import org.crate4j.engine.Torch;
 import org.crate4j.model.Attention;
 import org.crate4j.model.LayerTrace;
@@ -223,7 +225,10 @@ public final class CrateMae {
      * position table bicubically resized (docs/architecture.md §4).
      */
     public Tensor encodeFeatures(Tensor images) {
-        return encodeFeatures(images, null);
+        checkInput(images, false);
+        // no dropout and no mask here: without a gradient the rows may run as shards, one per thread
+        int n = GradMode.is_enabled() ? 1 : ThreadShards.count(device, images.size(0));
+        return n == 1 ? encodeFeatures(images, null) : ThreadShards.rows(images, n, x -> encodeFeatures(x, null));
     }
 
     /** As {@link #encodeFeatures(Tensor)}, appending every encoder layer's intermediates to {@code trace}. */

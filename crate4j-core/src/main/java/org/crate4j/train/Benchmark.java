@@ -19,9 +19,10 @@ import org.crate4j.model.CrateConfig;
 public final class Benchmark {
     /**
      * Images/s and GFLOP/s are for the whole job: with {@code processes} > 1 each process runs
-     * {@code batch} images per step and its gradients are averaged across processes.
+     * {@code batch} images per step and its gradients are averaged across processes. {@code shards}:
+     * into how many row shards, one per thread, each process split its batch ({@link ThreadShards}; 1: whole).
      */
-    public record Result(String model, int batch, int processes, int threads, String precision, String device,
+    public record Result(String model, int batch, int processes, int threads, int shards, String precision, String device,
             double forwardImagesPerSec, double trainImagesPerSec, double forwardGflops, double trainGflops,
             long peakRssMb, long parameters, int steps) {}
 
@@ -59,7 +60,8 @@ public final class Benchmark {
         double fs = median(fwd), ts = forwardOnly ? Double.NaN : median(train);
         double flops = config.executedFlopsPerImage();
         int jobImages = batch * sync.worldSize();
-        return new Result(name, batch, sync.worldSize(), Torch.threads(), precision.toString(), device.toString(),
+        int shards = sync.worldSize() == 1 ? ThreadShards.count(device, batch) : 1;
+        return new Result(name, batch, sync.worldSize(), Torch.threads(), shards, precision.toString(), device.toString(),
                 round(jobImages / fs), forwardOnly ? 0 : round(jobImages / ts),
                 round(flops * jobImages / fs / 1e9), forwardOnly ? 0 : round(3 * flops * jobImages / ts / 1e9),
                 MemoryStats.peakRssMb(), config.parameterCount(), steps);
