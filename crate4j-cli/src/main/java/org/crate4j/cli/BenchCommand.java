@@ -130,7 +130,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         StepProfile.Result r = StepProfile.run(model, c, batch, steps, warmup, runtime.precision(), runtime.device().require(), kernel);
         System.out.print(ProfileReport.table(r));
-        if (org.crate4j.engine.Torch.threads() > 1 && !runtime.device().isCuda()) {
+        if (org.crate4j.engine.ThreadShards.count(runtime.device(), batch) > 1) {
             System.out.println("(profiled whole: the timed bench splits each batch into one shard of rows per thread, see docs/performance.md)");
         }
         AtomicWrite.text(Json.GSON.toJson(ProfileReport.json(r)) + "\n", profileOut);

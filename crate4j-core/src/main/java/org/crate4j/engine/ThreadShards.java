@@ -161,11 +161,16 @@ public final class ThreadShards {
      * {@code body(i)} for shards 0 … n−1, each on a worker with the caller's libtorch thread state;
      * results in shard order. Tensors among the results (or inside a {@link Shard}) outlive the
      * worker's scope: a {@link Pointer} result moves to the caller's innermost scope. A failure in
-     * any shard is rethrown here once every shard has finished.
+     * any shard is rethrown here once every shard has finished. Inside a worker the shards run one
+     * after the other on it (a worker waiting on the pool it belongs to could wait for ever).
      */
     public static <T> List<T> map(int n, IntFunction<T> body) {
-        if (n == 1) {
-            return List.of(body.apply(0));
+        if (n == 1 || IN_WORKER.get()) {
+            List<T> out = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                out.add(body.apply(i));
+            }
+            return out;
         }
         ExecutorService workers = pool(n);
         ThreadLocalState state = new ThreadLocalState(); // captures grad mode, autocast, inference mode
@@ -222,6 +227,10 @@ public final class ThreadShards {
     private static void release(Object result) {
         if (result instanceof Pointer p) {
             p.releaseReference();
+        } else if (result instanceof Shard<?> s) {
+            for (Tensor g : s.grads) {
+                g.releaseReference();
+            }
         }
     }
 
@@ -247,13 +256,11 @@ public final class ThreadShards {
      * The workers, started and set up before the first shard runs. libtorch keeps one process-wide
      * thread count that a thread copies into its own OpenMP setting at its first parallel
      * operation: a worker makes that copy first and then lowers its own to one; the caller then
-     * puts the process-wide count back, so threads set up later still get every thread.
+     * puts the process-wide count back, so threads set up later still get every thread. A pool
+     * outgrown by more threads is left to finish what it runs (its idle daemon threads stay).
      */
     private static synchronized ExecutorService pool(int n) {
         if (pool == null || poolSize < n) {
-            if (pool != null) {
-                pool.shutdown();
-            }
             java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(n);
             java.util.concurrent.ThreadPoolExecutor p = (java.util.concurrent.ThreadPoolExecutor) Executors.newFixedThreadPool(n, r -> {
                 Thread t = new Thread(() -> {
@@ -267,9 +274,16 @@ public final class ThreadShards {
                 return t;
             });
             p.prestartAllCoreThreads();
-            try {
-                ready.await();
-            } catch (InterruptedException e) {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    ready.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the count must not be put back before every worker lowered its own
+                }
+            }
+            if (interrupted) {
                 Thread.currentThread().interrupt();
             }
             torch.set_num_threads(threads);

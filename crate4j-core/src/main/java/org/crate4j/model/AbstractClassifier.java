@@ -127,8 +127,8 @@ public abstract class AbstractClassifier<S extends AbstractClassifier<S, C>, C e
     /**
      * {@code body(images)}, its rows split over the threads ({@link ThreadShards}) when that changes
      * nothing but speed: an inference forward (no gradient, not training, so no dropout or batch
-     * statistics) of a (B, channels, H, W) batch. Anything else runs whole, so that a wrong input
-     * is reported with its own shape.
+     * statistics) of a (B, channels, H, W) batch. Anything else runs whole, so that a wrong rank or
+     * channel count is reported with the input's own shape.
      */
     protected final Tensor byRows(Tensor images, UnaryOperator<Tensor> body) {
         boolean rowwise = !training && !GradMode.is_enabled() && images.dim() == 4 && images.size(1) == config.sizes().channels();

@@ -20,7 +20,8 @@ public final class Benchmark {
     /**
      * Images/s and GFLOP/s are for the whole job: with {@code processes} > 1 each process runs
      * {@code batch} images per step and its gradients are averaged across processes. {@code shards}:
-     * into how many row shards, one per thread, each process split its batch ({@link ThreadShards}; 1: whole).
+     * into how many row shards, one per thread, each process split its inference batch
+     * ({@link ThreadShards}; 1: whole); the train step splits alike unless the model draws at random in training.
      */
     public record Result(String model, int batch, int processes, int threads, int shards, String precision, String device,
             double forwardImagesPerSec, double trainImagesPerSec, double forwardGflops, double trainGflops,
@@ -111,7 +112,8 @@ public final class Benchmark {
             void step(Phases phases) {
                 try (PointerScope scope = new PointerScope()) {
                     OpProfiler.run(Kind.OPTIMIZER, opt::zeroGrad);
-                    int shards = sync.worldSize() == 1 ? ThreadShards.count(b.model.device(), b.images.size(0)) : 1;
+                    int shards = sync.worldSize() == 1 && b.model.rowsIndependentInTraining()
+                            ? ThreadShards.count(b.model.device(), b.images.size(0)) : 1;
                     if (shards > 1) { // as the training loop does: one row shard per thread (no profile runs here)
                         shardedBackward(shards);
                         scaler.step(opt, 1e-4, 0, b.model.parameters().tensors());

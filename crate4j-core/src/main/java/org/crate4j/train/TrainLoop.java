@@ -274,12 +274,6 @@ final class TrainLoop {
     }
 
     /**
-     * Leaves in every {@code .grad} the gradient of the mean loss over all images of {@code batches}
-     * on all processes: each micro-batch's mean loss is scaled by 1/K before its backward, autograd
-     * sums the K gradients, and processes average once, after the last. Returns {mean loss, images
-     * right} of this process.
-     */
-    /**
      * Micro-batch {@code j} of {@code k} cut into row shards, each one's loss and backward on a
      * thread of its own ({@link ThreadShards}): the gradients sum to the whole micro-batch's, as
      * each shard's mean loss is weighted by its share of the rows. Returns the micro-batch's loss
@@ -301,6 +295,12 @@ final class TrainLoop {
         return new double[] {loss, correct};
     }
 
+    /**
+     * Leaves in every {@code .grad} the gradient of the mean loss over all images of {@code batches}
+     * on all processes: each micro-batch's mean loss is scaled by 1/K before its backward, autograd
+     * sums the K gradients, and processes average once, after the last. Returns {mean loss, images
+     * right} of this process. A micro-batch whose rows allow it runs as row shards ({@link #shardedBackward}).
+     */
     private double[] accumulateGradients(List<Batch> batches, long step) {
         int k = batches.size();
         double loss = 0, correct = 0;

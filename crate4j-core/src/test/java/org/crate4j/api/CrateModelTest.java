@@ -72,6 +72,42 @@ class CrateModelTest {
     }
 
     @Test
+    void predictAllClassifiesEachFileAsPredictDoesInOneSplitBatch(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        List<Path> files = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            BufferedImage bi = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
+            Random r = new Random(10 + i);
+            for (int y = 0; y < 16; y++) {
+                for (int x = 0; x < 16; x++) {
+                    bi.setRGB(x, y, r.nextInt(1 << 24));
+                }
+            }
+            Path f = tmp.resolve("image" + i + ".png");
+            javax.imageio.ImageIO.write(bi, "png", f.toFile());
+            files.add(f);
+        }
+        int threadsBefore = Torch.threads();
+        try (CrateModel m = CrateModel.builder().heads(4).threads(2).load(WEIGHTS)) {
+            long before = org.crate4j.engine.ThreadShards.shardsRun();
+            List<List<Classification>> all = m.predictAll(files, 3);
+            assertEquals(before + 2, org.crate4j.engine.ThreadShards.shardsRun(), "the five images ran as two shards");
+            assertEquals(5, all.size());
+            for (int i = 0; i < 5; i++) {
+                List<Classification> one = m.predict(files.get(i), 3);
+                for (int j = 0; j < 3; j++) {
+                    assertEquals(one.get(j).index(), all.get(i).get(j).index(), "image " + i);
+                    assertEquals(one.get(j).probability(), all.get(i).get(j).probability(), 1e-5, "image " + i);
+                }
+            }
+            assertEquals(List.of(), m.predictAll(List.of(), 3));
+            CrateException e = assertThrows(CrateException.class, () -> m.predictAll(List.of(files.get(0), tmp.resolve("missing.png")), 3));
+            assertTrue(e.getMessage().contains("missing.png"), e.getMessage());
+        } finally {
+            Torch.setThreads(threadsBefore);
+        }
+    }
+
+    @Test
     void attentionIsTheClassTokensRowOfEveryHeadInRowMajorPatchOrder() {
         BufferedImage image = picture();
         try (CrateModel m = CrateModel.builder().heads(4).load(WEIGHTS)) {

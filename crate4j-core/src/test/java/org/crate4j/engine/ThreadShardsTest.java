@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
@@ -137,8 +139,22 @@ class ThreadShardsTest {
         assertEquals(List.of(true, true), ThreadShards.map(2, i -> GradMode.is_enabled()));
         try (Precision.Scope ac = Precision.BF16.enter(Device.CPU)) {
             assertEquals(List.of(true, true), ThreadShards.map(2, i -> torch.is_autocast_enabled(torch.DeviceType.CPU)));
+            assertEquals(List.of("BFloat16", "BFloat16"), ThreadShards.map(2, i -> torch.get_autocast_dtype(torch.DeviceType.CPU).toString()));
+            Tensor a = Torch.rand(Device.CPU, 4, 8), w = Torch.rand(Device.CPU, 8, 3);
+            assertEquals(List.of("BFloat16", "BFloat16"), ThreadShards.map(2, i -> torch.matmul(a, w).scalar_type().toString()),
+                    "a shard's matmul runs in bf16 as the caller's would");
         }
         assertEquals(List.of(false, false), ThreadShards.map(2, i -> torch.is_autocast_enabled(torch.DeviceType.CPU)));
+    }
+
+    @Test
+    void shardsAskedForInsideAWorkerRunThereOneAfterTheOther() {
+        List<List<String>> inner = assertTimeoutPreemptively(Duration.ofSeconds(60),
+                () -> ThreadShards.map(2, i -> ThreadShards.map(3, j -> Thread.currentThread().getName())));
+        for (List<String> names : inner) {
+            assertEquals(3, names.size());
+            assertEquals(1, names.stream().distinct().count(), "one worker ran all three: " + names);
+        }
     }
 
     @Test
