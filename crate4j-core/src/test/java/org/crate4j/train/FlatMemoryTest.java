@@ -24,6 +24,18 @@ class FlatMemoryTest {
 
     @Test
     void liveNativeObjectsAndResidentMemoryDoNotGrowAcrossSteps() {
+        int threadsBefore = Torch.threads();
+        Torch.setThreads(2); // the steps run as two row shards on worker threads (ThreadShards): their tensors must die too
+        long shardsBefore = org.crate4j.engine.ThreadShards.shardsRun();
+        try {
+            stepsStayFlat();
+        } finally {
+            Torch.setThreads(threadsBefore);
+        }
+        assertTrue(org.crate4j.engine.ThreadShards.shardsRun() - shardsBefore >= 2 * 180, "every step ran as two shards");
+    }
+
+    private void stepsStayFlat() {
         Torch.seed(1);
         Crate m = Crate.create(CrateConfig.of(16, 4, 1, 2, 32, 2, 4));
         InMemoryDataset data = ResumeTest.toyData(64, 3);
