@@ -218,6 +218,38 @@ class ServeTest {
         assertEquals(2, get(server, "/api/files").json().getAsJsonArray("runs").size());
     }
 
+    /**
+     * A checkpoint of each other family is served too: its predictions are the library's, and every
+     * layer has a map document (ToST's TSSA compares no token pairs: its row is the token weights).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"crate-alpha-fmnist, 14", "vit-fmnist, 14", "tost-fmnist, 16"})
+    void everyFamilysCheckpointIsServed(String preset, int size) throws Exception {
+        Path file = Files.createDirectories(tmp.resolve(preset)).resolve("model.safetensors");
+        org.crate4j.engine.Torch.seed(4);
+        org.crate4j.model.ImageClassifier m = org.crate4j.zoo.Zoo.create(preset, new org.crate4j.zoo.Zoo.Fit(1, 3, size, 0),
+                org.crate4j.engine.Device.CPU);
+        m.save(file, java.util.Map.of());
+        try (ExplorerServer one = ServeFixture.serve("--weights", file.toString(), "--port", "0")) {
+            String id = id(upload(one, "blocks.png", Files.readAllBytes(fixture.picture)));
+            String w = encode(file.toString());
+            ServeFixture.Answer predicted = get(one, "/api/predict?weights=" + w + "&image=" + id + "&top=3");
+            assertEquals(200, predicted.status(), String.valueOf(predicted.error()));
+            JsonArray top = predicted.json().getAsJsonArray("top");
+            try (CrateModel model = CrateModel.load(file)) {
+                List<Classification> want = model.predict(fixture.picture, 3);
+                assertEquals(3, top.size());
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(want.get(i).index(), top.get(i).getAsJsonObject().get("index").getAsInt(), preset);
+                    assertEquals(want.get(i).probability(), top.get(i).getAsJsonObject().get("probability").getAsDouble(), 1e-6, preset);
+                }
+                ServeFixture.Answer layers = get(one, "/api/layers?weights=" + w + "&image=" + id);
+                assertEquals(200, layers.status(), String.valueOf(layers.error()));
+                assertEquals(model.layers(), layers.json().getAsJsonArray("attention").size(), preset);
+            }
+        }
+    }
+
     /** Two checkpoints with room for one model: each request reloads what the other evicted, and both keep answering. */
     @Test
     void aBoundedCacheServesEveryCheckpoint() throws Exception {
