@@ -52,6 +52,7 @@ class ThreadShardsTest {
         assertArrayEquals(new long[] {17, 16}, r[1]);
         assertEquals(1, ThreadShards.count(Device.CPU, 1));
         assertEquals(2, ThreadShards.count(Device.CPU, 32));
+        assertEquals(1, ThreadShards.count(Device.parse("cuda:0"), 32), "a GPU's batch runs whole");
     }
 
     @Test
