@@ -108,6 +108,27 @@ final class MaskedAutoencodingTask implements TrainingTask {
         }
     }
 
+    /**
+     * One process's micro-batch as row shards: the masking noise is drawn here for all its rows, as
+     * {@link #loss} draws it, and each shard masks its rows with its rows of it. Every image masks
+     * the same number of patches, so the shards' mean losses, weighted by their rows, are the
+     * micro-batch's mean.
+     */
+    @Override
+    public RowsLoss splitRows(Batch b, long step, int micro) {
+        if (sync.worldSize() != 1) {
+            return null;
+        }
+        Tensor noise = trainingNoise(b.size());
+        return (start, count) -> {
+            Batch rows = b.rows(start, count);
+            Tensor x = Torch.floats(model.device(), rows.images(), count, rows.channels(), rows.height(), rows.width());
+            try (Precision.Scope ac = precision.enter(model.device())) {
+                return new Loss(model.forward(x, noise.narrow(0, start, count)).loss(), Double.NaN);
+            }
+        };
+    }
+
     /** This process's rows of the global micro-batch's masking noise (see the class comment). */
     private Tensor trainingNoise(int batch) {
         int world = sync.worldSize();

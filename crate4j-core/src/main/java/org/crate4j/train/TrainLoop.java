@@ -274,16 +274,16 @@ final class TrainLoop {
     }
 
     /**
-     * Micro-batch {@code j} of {@code k} cut into row shards, each one's loss and backward on a
+     * A micro-batch (one of {@code k}) cut into row shards, each one's loss and backward on a
      * thread of its own ({@link ThreadShards}): the gradients sum to the whole micro-batch's, as
      * each shard's mean loss is weighted by its share of the rows. Returns the micro-batch's loss
      * (already divided by {@code k}) and its images classified right.
      */
-    private double[] shardedBackward(Batch batch, long step, int j, int k, int shards) {
-        long[][] rows = ThreadShards.ranges(batch.size(), shards);
+    private double[] shardedBackward(TrainingTask.RowsLoss split, int size, int k, int shards) {
+        long[][] rows = ThreadShards.ranges(size, shards);
         List<double[]> parts = ThreadShards.backward(task.parameters().tensors(), shards, i -> {
-            TrainingTask.Loss l = task.loss(batch.rows((int) rows[i][0], (int) rows[i][1]), step, j);
-            double share = rows[i][1] / (double) batch.size() / k;
+            TrainingTask.Loss l = split.of((int) rows[i][0], (int) rows[i][1]);
+            double share = rows[i][1] / (double) size / k;
             return new ThreadShards.Loss<>(scaler.scale(l.loss().mul(new Scalar(share))),
                     new double[] {l.loss().item_double() * share, l.correct()});
         });
@@ -310,9 +310,10 @@ final class TrainLoop {
                 // what a micro-batch draws (dropout, masks) is a function of its position: exact resume
                 StepSeed.apply(opt.seed(), step * k + j, seedPerRank ? sync.rank() : 0);
                 Batch batch = batches.get(j);
-                int shards = sync.worldSize() == 1 && task.rowsIndependent() ? ThreadShards.count(task.device(), batch.size()) : 1;
-                if (shards > 1) {
-                    double[] lc = shardedBackward(batch, step, j, k, shards);
+                int shards = sync.worldSize() == 1 ? ThreadShards.count(task.device(), batch.size()) : 1;
+                TrainingTask.RowsLoss split = shards > 1 ? task.splitRows(batch, step, j) : null;
+                if (split != null) {
+                    double[] lc = shardedBackward(split, batch.size(), k, shards);
                     loss += lc[0];
                     correct += lc[1];
                     continue;

@@ -76,6 +76,22 @@ interface TrainingTask extends AutoCloseable {
      */
     default boolean rowsIndependent() { return false; }
 
+    /** The mean loss of rows {@code start … start + count − 1} of one micro-batch, as {@link #loss} gives a whole one's. */
+    interface RowsLoss {
+        Loss of(int start, int count);
+    }
+
+    /**
+     * Micro-batch {@code micro} of {@code step} prepared to be cut into row shards, or null when it
+     * may not be. Called on the loop's thread, right after the micro-batch's seed: a task that
+     * draws at random (masks) draws here, for all the rows at once, exactly as {@link #loss} would,
+     * and each shard reads its rows of the draw. By default: the rows of {@link #loss} when
+     * {@link #rowsIndependent()}.
+     */
+    default RowsLoss splitRows(Batch b, long step, int micro) {
+        return rowsIndependent() ? (start, count) -> loss(b.rows(start, count), step, micro) : null;
+    }
+
     /** Which parameters weight decay shrinks, by key (null: the optimizer's name-and-rank rule). */
     default Predicate<String> decays() { return null; }
 

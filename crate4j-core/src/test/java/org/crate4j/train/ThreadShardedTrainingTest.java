@@ -12,6 +12,7 @@ import org.crate4j.checkpoint.Safetensors;
 import org.crate4j.engine.Precision;
 import org.crate4j.engine.ThreadShards;
 import org.crate4j.engine.Torch;
+import org.crate4j.mae.CrateMae;
 import org.crate4j.model.Crate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One process on two threads trains with each step's rows cut into two shards
  * ({@link ThreadShards}): it ends where the unsplit run ends, to float rounding, and two split
- * runs end on the same bits. A step with patch dropout draws at random, so it is never split.
+ * runs end on the same bits; masked pre-training too. A step with patch dropout draws at random
+ * inside the model, so it is never split.
  */
 class ThreadShardedTrainingTest {
     @TempDir
@@ -54,6 +56,30 @@ class ThreadShardedTrainingTest {
         assertTrue(shards >= 2 * 8, "8 steps of two shards each (and the evaluations'), ran " + shards);
         Path again = train("split-again", true, 0);
         Path whole = train("whole", false, 0);
+        DataParallelTrainingTest.assertClose(whole, split);
+        Safetensors.Contents a = Safetensors.read(split), b = Safetensors.read(again);
+        for (Map.Entry<String, RawTensor> e : a.tensors().entrySet()) {
+            assertArrayEquals(e.getValue().toFloats(), b.tensors().get(e.getKey()).toFloats(), 0f, e.getKey());
+        }
+    }
+
+    private Path pretrain(String name, boolean shards) {
+        Torch.setThreads(2);
+        ThreadShards.setEnabled(shards);
+        Torch.seed(11);
+        MaePretrainerTest.pretrainer(CrateMae.create(MaePretrainerTest.TOY), MaePretrainerTest.options(tmp.resolve(name), false))
+                .fit(ResumeTest.toyData(48, 1), MaePretrainerTest.NORMALISE, ResumeTest.toyData(16, 2), MaePretrainerTest.NORMALISE);
+        return tmp.resolve(name).resolve("last.safetensors");
+    }
+
+    /** Masked pre-training draws its masks for the whole micro-batch on the loop's thread; the shards mask their rows with them. */
+    @Test
+    void splitMaskedPretrainingEndsWhereWholeStepsEndAndRepeatsExactly() {
+        long before = ThreadShards.shardsRun();
+        Path split = pretrain("mae-split", true);
+        assertTrue(ThreadShards.shardsRun() - before >= 2 * 18, "3 epochs of 6 steps, two shards each");
+        Path again = pretrain("mae-split-again", true);
+        Path whole = pretrain("mae-whole", false);
         DataParallelTrainingTest.assertClose(whole, split);
         Safetensors.Contents a = Safetensors.read(split), b = Safetensors.read(again);
         for (Map.Entry<String, RawTensor> e : a.tensors().entrySet()) {
