@@ -98,25 +98,31 @@ class ThreadShardsTest {
             model.forward(x).square().mean().backward();
             float[][] whole = grads(params);
 
-            float[][] first = shardedGrads(model, params, x);
-            float[][] second = shardedGrads(model, params, x);
+            float[][] first = shardedGrads(model, params, x, 2);
+            float[][] second = shardedGrads(model, params, x, 2);
             for (int i = 0; i < whole.length; i++) {
                 assertArrayEquals(whole[i], first[i], 1e-5f, "parameter " + i);
                 assertArrayEquals(first[i], second[i], 0f, "parameter " + i + " differs between two runs");
+            }
+            // three shards on two cores (as on a machine with more threads): the order of three sums is fixed too
+            float[][] three = shardedGrads(model, params, x, 3), threeAgain = shardedGrads(model, params, x, 3);
+            for (int i = 0; i < whole.length; i++) {
+                assertArrayEquals(whole[i], three[i], 1e-5f, "parameter " + i);
+                assertArrayEquals(three[i], threeAgain[i], 0f, "parameter " + i + " differs between two runs of three shards");
             }
         }
     }
 
     // the gradients of mean(logits²) over x's rows, from two shards weighted by their rows
-    private static float[][] shardedGrads(Crate model, List<Tensor> params, Tensor x) {
+    private static float[][] shardedGrads(Crate model, List<Tensor> params, Tensor x, int n) {
         clear(params);
-        long[][] r = ThreadShards.ranges(x.size(0), 2);
-        List<Double> shares = ThreadShards.backward(params, 2, i -> {
+        long[][] r = ThreadShards.ranges(x.size(0), n);
+        List<Double> shares = ThreadShards.backward(params, n, i -> {
             double share = r[i][1] / (double) x.size(0);
             Tensor loss = model.forward(x.narrow(0, r[i][0], r[i][1])).square().mean().mul(new Scalar(share));
             return new ThreadShards.Loss<>(loss, share);
         });
-        assertEquals(List.of(3 / 5.0, 2 / 5.0), shares);
+        assertEquals(n == 2 ? List.of(3 / 5.0, 2 / 5.0) : List.of(2 / 5.0, 2 / 5.0, 1 / 5.0), shares);
         return grads(params);
     }
 
