@@ -167,18 +167,28 @@ public final class CrateModel implements AutoCloseable {
         return classify(List.of(image), k).get(0);
     }
 
+    /** Images per forward of {@link #predictAll}: enough rows for every thread, little memory. */
+    static final int PREDICT_BATCH = 64;
+
     /**
-     * {@link #predict(Path, int)} for each image file, in order, computed as one batch: on a CPU
-     * with several threads its rows run as one shard per thread (docs/performance.md), faster than
-     * one call per image. Every file is read before any is classified; an unreadable one fails the
+     * {@link #predict(Path, int)} for each image file, in order, computed in batches of up to
+     * {@value #PREDICT_BATCH}: on a CPU with several threads a batch's rows run as one shard per
+     * thread (docs/performance.md), faster than one call per image. An unreadable file fails the
      * call with its name.
      */
     public List<List<Classification>> predictAll(List<Path> images, int k) {
-        List<Image> decoded = new ArrayList<>();
-        for (Path p : images) {
-            decoded.add(ImageFiles.readRgb(p));
+        List<List<Classification>> out = new ArrayList<>();
+        for (int from = 0; from < images.size(); from += PREDICT_BATCH) {
+            List<Image> decoded = new ArrayList<>();
+            for (Path p : images.subList(from, Math.min(images.size(), from + PREDICT_BATCH))) {
+                decoded.add(ImageFiles.readRgb(p));
+            }
+            out.addAll(classify(decoded, k));
         }
-        return classify(decoded, k);
+        if (images.isEmpty()) {
+            classify(List.of(), k); // the same checks (an open classifier, k > 0) as a non-empty call
+        }
+        return out;
     }
 
     private synchronized List<List<Classification>> classify(List<Image> images, int k) {

@@ -72,9 +72,10 @@ class CrateModelTest {
     }
 
     @Test
-    void predictAllClassifiesEachFileAsPredictDoesInOneSplitBatch(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    void predictAllClassifiesEachFileAsPredictDoesInSplitBatches(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         List<Path> files = new java.util.ArrayList<>();
-        for (int i = 0; i < 5; i++) {
+        int n = CrateModel.PREDICT_BATCH + 6;
+        for (int i = 0; i < n; i++) {
             BufferedImage bi = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
             Random r = new Random(10 + i);
             for (int y = 0; y < 16; y++) {
@@ -90,9 +91,9 @@ class CrateModelTest {
         try (CrateModel m = CrateModel.builder().heads(4).threads(2).load(WEIGHTS)) {
             long before = org.crate4j.engine.ThreadShards.shardsRun();
             List<List<Classification>> all = m.predictAll(files, 3);
-            assertEquals(before + 2, org.crate4j.engine.ThreadShards.shardsRun(), "the five images ran as two shards");
-            assertEquals(5, all.size());
-            for (int i = 0; i < 5; i++) {
+            assertEquals(before + 4, org.crate4j.engine.ThreadShards.shardsRun(), "two batches (64 and 6 images), two shards each");
+            assertEquals(n, all.size());
+            for (int i = 0; i < n; i++) {
                 List<Classification> one = m.predict(files.get(i), 3);
                 for (int j = 0; j < 3; j++) {
                     assertEquals(one.get(j).index(), all.get(i).get(j).index(), "image " + i);
@@ -100,6 +101,7 @@ class CrateModelTest {
                 }
             }
             assertEquals(List.of(), m.predictAll(List.of(), 3));
+            assertThrows(CrateException.class, () -> m.predictAll(List.of(), 0));
             CrateException e = assertThrows(CrateException.class, () -> m.predictAll(List.of(files.get(0), tmp.resolve("missing.png")), 3));
             assertTrue(e.getMessage().contains("missing.png"), e.getMessage());
         } finally {

@@ -63,23 +63,31 @@ class ThreadShardedTrainingTest {
         }
     }
 
-    private Path pretrain(String name, boolean shards) {
+    private Path pretrain(String name, boolean shards, boolean normPix, int accumSteps) {
         Torch.setThreads(2);
         ThreadShards.setEnabled(shards);
         Torch.seed(11);
-        MaePretrainerTest.pretrainer(CrateMae.create(MaePretrainerTest.TOY), MaePretrainerTest.options(tmp.resolve(name), false))
+        CrateMae model = CrateMae.create(MaePretrainerTest.TOY.withNormPixLoss(normPix));
+        PretrainOptions o = MaePretrainerTest.options(tmp.resolve(name), false).with(b -> { b.accumSteps = accumSteps; return b; });
+        MaePretrainerTest.pretrainer(model, o)
                 .fit(ResumeTest.toyData(48, 1), MaePretrainerTest.NORMALISE, ResumeTest.toyData(16, 2), MaePretrainerTest.NORMALISE);
         return tmp.resolve(name).resolve("last.safetensors");
     }
 
-    /** Masked pre-training draws its masks for the whole micro-batch on the loop's thread; the shards mask their rows with them. */
-    @Test
-    void splitMaskedPretrainingEndsWhereWholeStepsEndAndRepeatsExactly() {
+    /**
+     * Masked pre-training draws its masks for the whole micro-batch on the loop's thread; the
+     * shards mask their rows with them. With pixel targets and per-patch normalised ones, whole
+     * steps and two accumulated micro-batches.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"false, 1", "true, 1", "true, 2"})
+    void splitMaskedPretrainingEndsWhereWholeStepsEndAndRepeatsExactly(boolean normPix, int accumSteps) {
+        String tag = "-" + normPix + "-" + accumSteps;
         long before = ThreadShards.shardsRun();
-        Path split = pretrain("mae-split", true);
-        assertTrue(ThreadShards.shardsRun() - before >= 2 * 18, "3 epochs of 6 steps, two shards each");
-        Path again = pretrain("mae-split-again", true);
-        Path whole = pretrain("mae-whole", false);
+        Path split = pretrain("mae-split" + tag, true, normPix, accumSteps);
+        assertTrue(ThreadShards.shardsRun() - before >= 2 * 18, "3 epochs of 6 micro-batches, two shards each");
+        Path again = pretrain("mae-split-again" + tag, true, normPix, accumSteps);
+        Path whole = pretrain("mae-whole" + tag, false, normPix, accumSteps);
         DataParallelTrainingTest.assertClose(whole, split);
         Safetensors.Contents a = Safetensors.read(split), b = Safetensors.read(again);
         for (Map.Entry<String, RawTensor> e : a.tensors().entrySet()) {
