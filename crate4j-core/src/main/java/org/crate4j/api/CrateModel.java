@@ -163,7 +163,7 @@ public final class CrateModel implements AutoCloseable {
     }
 
     /** The {@code k} most probable classes of a decoded image (e.g. {@link ImageFiles#decodeRgb} of an upload), most probable first. */
-    public synchronized List<Classification> predict(Image image, int k) {
+    public List<Classification> predict(Image image, int k) {
         return classify(List.of(image), k).get(0);
     }
 
@@ -177,6 +177,9 @@ public final class CrateModel implements AutoCloseable {
      * call with its name.
      */
     public List<List<Classification>> predictAll(List<Path> images, int k) {
+        if (images.isEmpty()) {
+            return classify(List.of(), k); // the same checks (an open classifier, k > 0) as a non-empty call
+        }
         List<List<Classification>> out = new ArrayList<>();
         for (int from = 0; from < images.size(); from += PREDICT_BATCH) {
             List<Image> decoded = new ArrayList<>();
@@ -184,9 +187,6 @@ public final class CrateModel implements AutoCloseable {
                 decoded.add(ImageFiles.readRgb(p));
             }
             out.addAll(classify(decoded, k));
-        }
-        if (images.isEmpty()) {
-            classify(List.of(), k); // the same checks (an open classifier, k > 0) as a non-empty call
         }
         return out;
     }

@@ -96,6 +96,16 @@ public final class ThreadShards {
         return torch.cat(new TensorVector(parts.toArray(new Tensor[0])), 0);
     }
 
+    /**
+     * {@code f(x)} of an inference forward, its rows as shards ({@link #rows}) when no gradient is
+     * recorded (a differentiated forward is the caller's to split, by {@link #backward}) and
+     * {@link #count} allows it. {@code f} must treat rows independently and draw nothing at random.
+     */
+    public static Tensor inferenceRows(Device device, Tensor x, UnaryOperator<Tensor> f) {
+        int n = org.bytedeco.pytorch.GradMode.is_enabled() ? 1 : count(device, x.size(0));
+        return n == 1 ? f.apply(x) : rows(x, n, f);
+    }
+
     /** What one shard's backward starts from: its loss (already weighted by its share of the batch) and what else it measured. */
     public record Loss<R>(Tensor loss, R result) {}
 

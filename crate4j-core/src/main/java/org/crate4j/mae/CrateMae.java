@@ -6,7 +6,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -227,8 +226,7 @@ public final class CrateMae {
     public Tensor encodeFeatures(Tensor images) {
         checkInput(images, false);
         // no dropout and no mask here: without a gradient the rows may run as shards, one per thread
-        int n = GradMode.is_enabled() ? 1 : ThreadShards.count(device, images.size(0));
-        return n == 1 ? encodeFeatures(images, null) : ThreadShards.rows(images, n, x -> encodeFeatures(x, null));
+        return ThreadShards.inferenceRows(device, images, x -> encodeFeatures(x, null));
     }
 
     /** As {@link #encodeFeatures(Tensor)}, appending every encoder layer's intermediates to {@code trace}. */

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
-import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Tensor;
 import org.crate4j.CrateException;
 import org.crate4j.engine.Device;
@@ -131,9 +130,8 @@ public abstract class AbstractClassifier<S extends AbstractClassifier<S, C>, C e
      * channel count is reported with the input's own shape.
      */
     protected final Tensor byRows(Tensor images, UnaryOperator<Tensor> body) {
-        boolean rowwise = !training && !GradMode.is_enabled() && images.dim() == 4 && images.size(1) == config.sizes().channels();
-        int n = rowwise ? ThreadShards.count(device, images.size(0)) : 1;
-        return n == 1 ? body.apply(images) : ThreadShards.rows(images, n, body);
+        boolean rowwise = !training && images.dim() == 4 && images.size(1) == config.sizes().channels();
+        return rowwise ? ThreadShards.inferenceRows(device, images, body) : body.apply(images);
     }
 
     /** The parameter under reference key {@code name}. */

@@ -119,11 +119,7 @@ public final class Benchmark {
                         scaler.step(opt, 1e-4, 0, b.model.parameters().tensors());
                         return;
                     }
-                    Tensor loss;
-                    try (Precision.Scope ac = precision.enter(b.model.device())) {
-                        Tensor logits = b.model.forward(b.images);
-                        loss = OpProfiler.time(Kind.OTHER, () -> Losses.crossEntropy(logits, b.labels, 0.1));
-                    }
+                    Tensor loss = loss(b.images, b.labels);
                     phases.ended("forward");
                     phases.backward(() -> {
                         scaler.scale(loss).backward();
@@ -136,15 +132,19 @@ public final class Benchmark {
                 }
             }
 
+            /** The step's loss on {@code images}: forward and label-smoothed cross-entropy, both under the precision. */
+            private Tensor loss(Tensor images, Tensor labels) {
+                try (Precision.Scope ac = precision.enter(b.model.device())) {
+                    Tensor logits = b.model.forward(images);
+                    return OpProfiler.time(Kind.OTHER, () -> Losses.crossEntropy(logits, labels, 0.1));
+                }
+            }
+
             private void shardedBackward(int shards) {
                 long batch = b.images.size(0);
                 long[][] rows = ThreadShards.ranges(batch, shards);
                 ThreadShards.backward(b.model.parameters().tensors(), shards, i -> {
-                    Tensor logits;
-                    try (Precision.Scope ac = precision.enter(b.model.device())) {
-                        logits = b.model.forward(b.images.narrow(0, rows[i][0], rows[i][1]));
-                    }
-                    Tensor loss = Losses.crossEntropy(logits, b.labels.narrow(0, rows[i][0], rows[i][1]), 0.1);
+                    Tensor loss = loss(b.images.narrow(0, rows[i][0], rows[i][1]), b.labels.narrow(0, rows[i][0], rows[i][1]));
                     double share = rows[i][1] / (double) batch;
                     return new ThreadShards.Loss<>(scaler.scale(loss.mul(new org.bytedeco.pytorch.Scalar(share))), loss.item_double());
                 });

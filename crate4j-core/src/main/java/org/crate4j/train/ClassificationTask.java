@@ -90,10 +90,10 @@ final class ClassificationTask implements TrainingTask {
         return step < opt.patchDropoutUntil() * total ? opt.patchDropout() : 0;
     }
 
-    /** After {@link #beforeStep}: patch dropout may be on for this step. */
+    /** The rows of {@link #loss} when the model draws nothing in training; asked after {@link #beforeStep}, which sets this step's patch dropout. */
     @Override
-    public boolean rowsIndependent() {
-        return model.rowsIndependentInTraining();
+    public RowsLoss splitRows(Batch b, long step, int micro) {
+        return model.rowsIndependentInTraining() ? (start, count) -> loss(b.rows(start, count), step, micro) : null;
     }
 
     @Override

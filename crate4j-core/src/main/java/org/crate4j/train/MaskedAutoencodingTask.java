@@ -101,8 +101,12 @@ final class MaskedAutoencodingTask implements TrainingTask {
 
     @Override
     public Loss loss(Batch b, long step, int micro) {
+        return maskedLoss(b, trainingNoise(b.size()));
+    }
+
+    /** The reconstruction loss of {@code b}'s images masked by {@code noise} (one row per image). */
+    private Loss maskedLoss(Batch b, Tensor noise) {
         Tensor x = Torch.floats(model.device(), b.images(), b.size(), b.channels(), b.height(), b.width());
-        Tensor noise = trainingNoise(b.size());
         try (Precision.Scope ac = precision.enter(model.device())) {
             return new Loss(model.forward(x, noise).loss(), Double.NaN);
         }
@@ -120,13 +124,7 @@ final class MaskedAutoencodingTask implements TrainingTask {
             return null;
         }
         Tensor noise = trainingNoise(b.size());
-        return (start, count) -> {
-            Batch rows = b.rows(start, count);
-            Tensor x = Torch.floats(model.device(), rows.images(), count, rows.channels(), rows.height(), rows.width());
-            try (Precision.Scope ac = precision.enter(model.device())) {
-                return new Loss(model.forward(x, noise.narrow(0, start, count)).loss(), Double.NaN);
-            }
-        };
+        return (start, count) -> maskedLoss(b.rows(start, count), noise.narrow(0, start, count));
     }
 
     /** This process's rows of the global micro-batch's masking noise (see the class comment). */

@@ -69,27 +69,20 @@ interface TrainingTask extends AutoCloseable {
      */
     default boolean leavesParametersUnused() { return false; }
 
-    /**
-     * Whether this step's loss treats the micro-batch's rows independently and draws nothing at
-     * random, so that the loop may cut it into row shards run on their own threads
-     * ({@link org.crate4j.engine.ThreadShards#backward}). False unless a task says so.
-     */
-    default boolean rowsIndependent() { return false; }
-
     /** The mean loss of rows {@code start … start + count − 1} of one micro-batch, as {@link #loss} gives a whole one's. */
     interface RowsLoss {
         Loss of(int start, int count);
     }
 
     /**
-     * Micro-batch {@code micro} of {@code step} prepared to be cut into row shards, or null when it
-     * may not be. Called on the loop's thread, right after the micro-batch's seed: a task that
-     * draws at random (masks) draws here, for all the rows at once, exactly as {@link #loss} would,
-     * and each shard reads its rows of the draw. By default: the rows of {@link #loss} when
-     * {@link #rowsIndependent()}.
+     * Micro-batch {@code micro} of {@code step} prepared to be cut into row shards run on their own
+     * threads ({@link org.crate4j.engine.ThreadShards#backward}), or null when it may not be (the
+     * default). Called on the loop's thread, right after the micro-batch's seed: a task that draws
+     * at random (masks) draws here, for all the rows at once, exactly as {@link #loss} would, and
+     * each shard reads its rows of the draw.
      */
     default RowsLoss splitRows(Batch b, long step, int micro) {
-        return rowsIndependent() ? (start, count) -> loss(b.rows(start, count), step, micro) : null;
+        return null;
     }
 
     /** Which parameters weight decay shrinks, by key (null: the optimizer's name-and-rank rule). */
