@@ -2,7 +2,6 @@ package org.crate4j.mae;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -21,6 +20,7 @@ import org.crate4j.engine.Device;
 import org.crate4j.engine.Torch;
 import org.crate4j.io.Inputs;
 import org.crate4j.model.Attention;
+import org.crate4j.model.FamilySafetensors;
 import org.crate4j.model.PresetMismatch;
 import org.crate4j.model.Presets;
 
@@ -224,15 +224,7 @@ public final class MaeWeights {
     }
 
     public static MaeConfig configFromJson(String json) {
-        try {
-            MaeConfig c = GSON.fromJson(json, MaeConfig.class);
-            if (c == null) {
-                throw new CrateException("MAE config in metadata is empty");
-            }
-            return c;
-        } catch (JsonParseException e) {
-            throw new CrateException("MAE config in metadata is not valid JSON: " + e.getMessage(), e);
-        }
+        return FamilySafetensors.config(json, MaeConfig.class, "MAE");
     }
 
     /**

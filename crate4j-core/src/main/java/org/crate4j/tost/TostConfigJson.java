@@ -1,8 +1,7 @@
 package org.crate4j.tost;
 
 import com.google.gson.Gson;
-import com.google.gson.JsonParseException;
-import org.crate4j.CrateException;
+import org.crate4j.model.FamilySafetensors;
 
 /** The ToST config as JSON, for safetensors metadata and run directories. */
 public final class TostConfigJson {
@@ -15,14 +14,6 @@ public final class TostConfigJson {
     }
 
     public static TostConfig fromJson(String json) {
-        try {
-            TostConfig c = GSON.fromJson(json, TostConfig.class);
-            if (c == null) {
-                throw new CrateException("ToST config in metadata is empty");
-            }
-            return c;
-        } catch (JsonParseException e) {
-            throw new CrateException("ToST config in metadata is not valid JSON: " + e.getMessage(), e);
-        }
+        return FamilySafetensors.config(json, TostConfig.class, "ToST");
     }
 }
