@@ -59,7 +59,8 @@ public final class FamilySafetensors {
             while (cause.getCause() != null && !(cause instanceof CrateException)) {
                 cause = cause.getCause();
             }
-            throw new CrateException(family + " config in metadata is not valid: " + cause.getMessage(), e);
+            String why = String.valueOf(cause.getMessage()).lines().findFirst().orElse(""); // Gson adds a troubleshooting link on a line of its own
+            throw new CrateException(family + " config in metadata is not valid: " + why, e);
         }
         if (c == null) {
             throw new CrateException(family + " config in metadata is empty");

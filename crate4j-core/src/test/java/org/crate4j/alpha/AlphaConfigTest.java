@@ -86,4 +86,20 @@ class AlphaConfigTest {
         CrateException e = assertThrows(CrateException.class, () -> AlphaWeights.fromJson("{\"dim\": 8}"));
         assertTrue(e.getMessage().startsWith("CRATE-α config in metadata is not valid"), e.getMessage());
     }
+
+    /** Malformed JSON and a nonsense value are one line naming the family, for every family that reads its config this way. */
+    @Test
+    void aBadConfigIsOneLineNamingItsFamily() {
+        java.util.Map<String, java.util.function.Function<String, Object>> readers = new java.util.LinkedHashMap<>();
+        readers.put("CRATE-α", AlphaWeights::fromJson);
+        readers.put("MAE", org.crate4j.mae.MaeWeights::configFromJson);
+        readers.put("ToST", org.crate4j.tost.TostConfigJson::fromJson);
+        readers.forEach((family, read) -> {
+            for (String json : new String[] {"{\"imageSize\": [", "{\"imageSize\": 28, \"patchSize\": -3}", "null"}) {
+                CrateException e = assertThrows(CrateException.class, () -> read.apply(json), family + " " + json);
+                assertTrue(e.getMessage().startsWith(family + " config in metadata is "), e.getMessage());
+                assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+            }
+        });
+    }
 }
