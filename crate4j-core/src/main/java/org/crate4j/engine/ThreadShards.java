@@ -17,6 +17,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.ThreadLocalState;
 import org.bytedeco.pytorch.ThreadLocalStateGuard;
 import org.bytedeco.pytorch.global.torch;
+import org.crate4j.CrateException;
 
 /**
  * Data parallelism inside one process: a batch is cut into one shard of rows per thread, and each
@@ -36,7 +37,8 @@ public final class ThreadShards {
     private ThreadShards() {}
 
     private static final ThreadLocal<Boolean> IN_WORKER = ThreadLocal.withInitial(() -> false);
-    private static volatile boolean enabled = !"0".equals(System.getenv("CRATE4J_THREAD_SHARDS"));
+    /** Null until set or first asked: then what CRATE4J_THREAD_SHARDS says. */
+    private static volatile Boolean enabled;
     private static volatile int threads = 1;
     private static ExecutorService pool;
     private static int poolSize;
@@ -57,8 +59,25 @@ public final class ThreadShards {
         enabled = on;
     }
 
+    /** Whether batches are split; unless set, as CRATE4J_THREAD_SHARDS says (a value other than 0/1, off/on, false/true fails in one line). */
     public static boolean enabled() {
-        return enabled;
+        Boolean e = enabled;
+        if (e == null) {
+            e = fromEnvironment(System.getenv("CRATE4J_THREAD_SHARDS"));
+            enabled = e;
+        }
+        return e;
+    }
+
+    /** CRATE4J_THREAD_SHARDS's value as a switch: unset, 1, on or true is on; 0, off or false is off; anything else is refused. */
+    static boolean fromEnvironment(String value) {
+        if (value == null || value.equals("1") || value.equalsIgnoreCase("on") || value.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (value.equals("0") || value.equalsIgnoreCase("off") || value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new CrateException("CRATE4J_THREAD_SHARDS must be 0 or 1 (off or on), got '" + value + "'");
     }
 
     /**
@@ -67,7 +86,7 @@ public final class ThreadShards {
      * profiler runs, with OpenBLAS given threads of its own, or when switched off.
      */
     public static int count(Device device, long rows) {
-        if (!enabled || device.isCuda() || IN_WORKER.get() || OpProfiler.running() || Torch.blasThreads() > 1) {
+        if (!enabled() || device.isCuda() || IN_WORKER.get() || OpProfiler.running() || Torch.blasThreads() > 1) {
             return 1;
         }
         return (int) Math.max(1, Math.min(threads, rows));

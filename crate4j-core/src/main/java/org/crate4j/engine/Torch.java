@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.crate4j.CrateException;
 
 /**
  * Process-wide libtorch set-up, the tensor factories (each on a named device) and the few
@@ -21,19 +22,37 @@ public final class Torch {
      * Loads the natives (safely, see {@link Natives}); idempotent. OpenBLAS is kept to one thread:
      * libtorch already parallelises around its GEMMs with OpenMP, and two thread pools on the same
      * cores fight (measured on 2 cores, crate-tiny batch 32 train step: 3.6 img/s with OpenBLAS
-     * threads, 5.3 without). Set CRATE4J_BLAS_THREADS to override.
+     * threads, 5.3 without). Set CRATE4J_BLAS_THREADS (a positive count) to override. A bad value of
+     * it or of CRATE4J_THREAD_SHARDS fails here, in one line, before the natives load.
      */
     public static void init() {
         if (!Natives.isLoaded()) {
+            int blas = positive("CRATE4J_BLAS_THREADS", System.getenv("CRATE4J_BLAS_THREADS"), 1);
+            ThreadShards.enabled(); // a bad CRATE4J_THREAD_SHARDS is reported now, before any work
             Natives.load();
-            String blas = System.getenv("CRATE4J_BLAS_THREADS");
-            blasThreads = blas == null ? 1 : Integer.parseInt(blas);
+            blasThreads = blas;
             org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(blasThreads);
             ThreadShards.threads(torch.get_num_threads());
         }
     }
 
     private static int blasThreads = 1;
+
+    /** An environment variable's positive count; {@code fallback} when unset; anything else fails in one line. */
+    static int positive(String name, String value, int fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new CrateException(name + " must be a positive integer, got '" + value + "'");
+    }
 
     /** OpenBLAS's own threads outside {@link #withBlasThreads} (1 unless CRATE4J_BLAS_THREADS says otherwise). */
     static int blasThreads() {
